@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Each C library sits behind exactly one small target; Swift modules above it never see a C type.
+let package = Package(
+    name: "DVEBench",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dvebench", targets: ["dvebench"]),
+        .library(name: "Landmarks", targets: ["Landmarks"]),
+        .library(name: "Harness", targets: ["Harness"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CTurboJPEG",
+            pkgConfig: "libturbojpeg",
+            providers: [.apt(["libturbojpeg0-dev"])]
+        ),
+        .systemLibrary(
+            name: "CPNG",
+            pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"])]
+        ),
+        .target(name: "Tensors", dependencies: ["CBLAS"]),
+        .target(name: "HDF5", dependencies: ["CHDF5"]),
+        .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"]),
+        .target(name: "Landmarks", dependencies: ["Tensors", "ImageIO"]),
+        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO"]),
+        .executableTarget(
+            name: "dvebench",
+            dependencies: [
+                "Harness",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "TestSupport", dependencies: ["Tensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"]),
+        .testTarget(name: "HDF5Tests", dependencies: ["HDF5"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+        .testTarget(name: "LandmarksTests", dependencies: ["Landmarks", "HDF5", "TestSupport"]),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "HDF5", "TestSupport"]),
+    ]
+)

@@ -1,0 +1,149 @@
+internal import CHDF5
+internal import Foundation
+
+/// Reads the elements of one open dataset or attribute with the conversion
+/// rules of this module. Shared so datasets and attributes behave the same.
+///
+/// Conversion rule: a read succeeds only if every stored value is represented
+/// exactly in the requested Swift type. Widening (float32→Double, int32→Int64)
+/// is done; narrowing or rounding (float64→Float, int64 beyond 2^53→Double) is
+/// refused with `typeMismatch`/`valueOutOfRange`, because a silently rounded
+/// golden value would turn into a mysterious tolerance failure later.
+///
+/// Only valid with the HDF5 lock held and while the borrowed IDs are open.
+struct ElementReader {
+    let id: hid_t
+    let isAttribute: Bool
+    let fileType: hid_t
+    let space: hid_t
+    let elementType: HDF5ElementType
+    let shape: [Int]
+    let location: HDF5Location
+
+    private var count: Int { elementCount(shape) ?? 0 }
+
+    private func mismatch(_ requested: String) -> HDF5Error {
+        .typeMismatch(location, found: elementType, requested: requested)
+    }
+
+    private func failed(_ stack: HDF5ErrorStack) -> HDF5Error {
+        .readFailed(location, stack: stack)
+    }
+
+    private func rawRead(_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) -> herr_t {
+        isAttribute
+            ? H5Aread(id, memType, buffer)
+            : H5Dread(id, memType, dve_h5s_all(), dve_h5s_all(), dve_h5p_default(), buffer)
+    }
+
+    /// Reads all elements converted by HDF5 to `memType`, whose Swift layout is `T`.
+    private func native<T: BitwiseCopyable>(_ memType: hid_t, as type: T.Type) throws(HDF5Error) -> [T] {
+        try native(memType, as: type, elements: count)
+    }
+
+    func float32() throws(HDF5Error) -> [Float] {
+        guard elementType == .float32 else { throw mismatch("float32") }
+        return try native(dve_h5t_native_float(), as: Float.self)
+    }
+
+    func float64() throws(HDF5Error) -> [Double] {
+        switch elementType {
+        case .float32, .float64:
+            return try native(dve_h5t_native_double(), as: Double.self)
+        case _ where elementType.isSmallInteger:
+            return try native(dve_h5t_native_double(), as: Double.self)
+        case .int64, .uint64:
+            let exactLimit: Int64 = 1 << 53
+            let ints = try int64()
+            if let bad = ints.first(where: { $0 > exactLimit || $0 < -exactLimit }) {
+                throw .valueOutOfRange(location, detail: "\(elementType) value \(bad) is not exactly representable as float64")
+            }
+            return ints.map(Double.init)
+        default:
+            throw mismatch("float64 (from float32, float64 or an integer type)")
+        }
+    }
+
+    func int64() throws(HDF5Error) -> [Int64] {
+        switch elementType {
+        case .uint64:
+            let values = try native(dve_h5t_native_uint64(), as: UInt64.self)
+            if let bad = values.first(where: { $0 > UInt64(Int64.max) }) {
+                throw .valueOutOfRange(location, detail: "uint64 value \(bad) does not fit in int64")
+            }
+            return values.map { Int64($0) }
+        case _ where elementType.isInteger:
+            return try native(dve_h5t_native_int64(), as: Int64.self)
+        default:
+            throw mismatch("int64 (from an integer type)")
+        }
+    }
+
+    func uint8() throws(HDF5Error) -> [UInt8] {
+        if elementType == .uint8 {
+            return try native(dve_h5t_native_uint8(), as: UInt8.self)
+        }
+        guard elementType.isInteger else { throw mismatch("uint8 (from an integer type)") }
+        let values = try int64()
+        if let bad = values.first(where: { $0 < 0 || $0 > 255 }) {
+            throw .valueOutOfRange(location, detail: "\(elementType) value \(bad) does not fit in uint8")
+        }
+        return values.map { UInt8($0) }
+    }
+
+    func strings() throws(HDF5Error) -> [String] {
+        switch elementType {
+        case .fixedString(let length): return try fixedStrings(length: length)
+        case .variableString: return try variableStrings()
+        default: throw mismatch("strings")
+        }
+    }
+
+    /// Reads with a copy of the stored type so HDF5 does no conversion, then
+    /// strips padding: the value ends at the first NUL (NULLPAD/NULLTERM) and
+    /// trailing spaces are dropped for SPACEPAD.
+    private func fixedStrings(length: Int) throws(HDF5Error) -> [String] {
+        let count = self.count
+        guard count > 0, length > 0 else { return [String](repeating: "", count: count) }
+        let memType = try OwnedID(H5Tcopy(fileType), or: failed)
+        let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
+        let bytes = try native(memType.raw, as: UInt8.self, elements: count * length)
+        return (0..<count).map { index in
+            var slice = bytes[(index * length)..<((index + 1) * length)]
+            if let nul = slice.firstIndex(of: 0) { slice = slice[..<nul] }
+            if spacePadded {
+                while let last = slice.last, last == 0x20 { slice = slice.dropLast() }
+            }
+            return String(decoding: slice, as: UTF8.self)
+        }
+    }
+
+    private func variableStrings() throws(HDF5Error) -> [String] {
+        let count = self.count
+        guard count > 0 else { return [] }
+        let memType = try OwnedID(H5Tcopy(dve_h5t_c_s1()), or: failed)
+        try check(H5Tset_size(memType.raw, dve_h5t_variable()), or: failed)
+        try check(H5Tset_cset(memType.raw, H5Tget_cset(fileType)), or: failed)
+        var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+        let status = pointers.withUnsafeMutableBytes { rawRead(memType.raw, $0.baseAddress!) }
+        try check(status, or: failed)
+        let strings = pointers.map { $0.map { String(cString: $0) } ?? "" }
+        _ = pointers.withUnsafeMutableBytes { dve_h5_vlen_reclaim(memType.raw, space, $0.baseAddress!) }
+        HDF5Library.clearErrorStack()
+        return strings
+    }
+
+    private func native<T: BitwiseCopyable>(_ memType: hid_t, as _: T.Type, elements: Int) throws(HDF5Error) -> [T] {
+        guard elements > 0 else { return [] }
+        var status: herr_t = 0
+        let values = [T](unsafeUninitializedCapacity: elements) { buffer, initialised in
+            // Zero first so a failed read never exposes uninitialised memory.
+            let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
+            memset(raw, 0, elements * MemoryLayout<T>.stride)
+            status = rawRead(memType, raw)
+            initialised = elements
+        }
+        try check(status, or: failed)
+        return values
+    }
+}

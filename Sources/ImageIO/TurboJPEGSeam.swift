@@ -1,0 +1,178 @@
+import CTurboJPEG
+
+/// The single gate to TurboJPEG. No other file in this module calls a `tj*`
+/// function or sees a TurboJPEG type.
+///
+/// Thread safety: every call creates and destroys its own `tjhandle`, so there
+/// is no shared mutable state; TurboJPEG's handle-less error string (used only
+/// when `tjInit*` itself fails) is thread-local in libjpeg-turbo ≥ 2.0.
+///
+/// Decoding fidelity (to match the reference, Pillow + libjpeg(-turbo)):
+/// - DCT: TurboJPEG decompresses with the accurate integer IDCT (ISLOW, the
+///   libjpeg default Pillow uses) unless `TJFLAG_FASTDCT` is given; we pass
+///   `TJFLAG_ACCURATEDCT` anyway to make the choice explicit.
+/// - Chroma upsampling: "fancy" (smooth) upsampling, libjpeg's default, is
+///   used unless `TJFLAG_FASTUPSAMPLE` is given; we never pass it.
+/// - Colour conversion: libjpeg's own YCbCr→RGB and gray→RGB, as Pillow.
+/// Hence bit-identical pixels to Pillow when both use the same libjpeg-turbo.
+///
+/// Encoding: TurboJPEG's *compressor* defaults to the fast DCT (IFAST), unlike
+/// libjpeg/Pillow; we always pass `TJFLAG_ACCURATEDCT` (ISLOW) so output
+/// matches `PIL.Image.save(..., quality=q, subsampling=...)`.
+enum TurboJPEG {
+    /// Raw layout of samples handed to or returned by TurboJPEG.
+    enum Layout {
+        case rgb, gray, cmyk
+
+        var pixelFormat: Int32 {
+            switch self {
+            case .rgb: return Int32(TJPF_RGB.rawValue)
+            case .gray: return Int32(TJPF_GRAY.rawValue)
+            case .cmyk: return Int32(TJPF_CMYK.rawValue)
+            }
+        }
+
+        var channels: Int {
+            switch self {
+            case .rgb: return 3
+            case .gray: return 1
+            case .cmyk: return 4
+            }
+        }
+    }
+
+    // MARK: Decode
+
+    /// Decodes `bytes` (already sniffed as JPEG) to interleaved RGB.
+    ///
+    /// CMYK/YCCK JPEGs are decoded to CMYK by libjpeg and then converted the
+    /// way Pillow's `convert("RGB")` does (see `ColorConversion`).
+    static func decode(
+        _ bytes: UnsafeBufferPointer<UInt8>, source: String, policy: JPEGWarningPolicy, maxPixels: Int
+    ) throws(ImageIOError) -> RGBImage {
+        guard let handle = tjInitDecompress() else {
+            throw .libraryFailure(path: source, message: "tjInitDecompress: \(globalErrorString())")
+        }
+        defer { tjDestroy(handle) }
+
+        var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
+        let headerStatus = tjDecompressHeader3(
+            handle, bytes.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        if headerStatus != 0 {
+            throw failure(handle: handle, bytes: bytes, source: source, stage: "header")
+        }
+        let w = Int(width), h = Int(height)
+        guard w > 0, h > 0 else {
+            // TurboJPEG accepts a tables-only stream (SOI, tables, EOI — also
+            // what libjpeg sees when the data ends early and it inserts a fake
+            // EOI) and reports a 0x0 image.
+            throw failure(handle: handle, bytes: bytes, source: source, stage: "header",
+                          fallback: "no image frame (SOF/SOS) before the end of the data")
+        }
+        guard w.multipliedReportingOverflow(by: h).partialValue <= maxPixels else {
+            throw .dimensionsTooLarge(path: source, width: w, height: h, maxPixels: maxPixels)
+        }
+
+        let layout: Layout
+        switch colorspace {
+        case Int32(TJCS_CMYK.rawValue), Int32(TJCS_YCCK.rawValue): layout = .cmyk
+        default: layout = .rgb // RGB, YCbCr and GRAY all convert to RGB inside libjpeg
+        }
+
+        var flags = TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS
+        if policy == .reject { flags |= TJFLAG_STOPONWARNING }
+        var samples = [UInt8](repeating: 0, count: w * h * layout.channels)
+        let status = samples.withUnsafeMutableBufferPointer { dst in
+            tjDecompress2(handle, bytes.baseAddress, UInt(bytes.count), dst.baseAddress,
+                          width, width * Int32(layout.channels), height, layout.pixelFormat, flags)
+        }
+        if status != 0 {
+            // TurboJPEG returns -1 for warnings too (and with STOPONWARNING it
+            // stops at the first one); tjGetErrorCode tells them apart.
+            let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+            let tolerated = policy == .tolerateRecoverable && isWarning
+                && StreamStructure.jpeg(bytes) == .complete
+            if !tolerated {
+                throw failure(handle: handle, bytes: bytes, source: source, stage: "decode")
+            }
+        }
+
+        switch layout {
+        case .cmyk:
+            return RGBImage(width: w, height: h, pixels: ColorConversion.pillowCMYKToRGB(samples))
+        case .rgb, .gray:
+            return RGBImage(width: w, height: h, pixels: samples)
+        }
+    }
+
+    /// Turns the handle's pending error into a typed error.
+    ///
+    /// libjpeg's text for the failure is in the handle's (thread-local) error
+    /// string. `tjGetErrorCode` only says whether a *warning* happened during
+    /// the call (a fatal error may follow one), so it is not used to classify;
+    /// truncation is decided from the stream structure instead, because
+    /// libjpeg reports it in several ways ("Premature end of JPEG file",
+    /// "missing SOS marker", a tables-only 0x0 header, ...).
+    ///
+    /// `fallback` is used when the call "succeeded" without any message (the
+    /// string would be stale from an earlier call on this thread).
+    private static func failure(
+        handle: tjhandle, bytes: UnsafeBufferPointer<UInt8>, source: String, stage: String,
+        fallback: String? = nil
+    ) -> ImageIOError {
+        let warned = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+        let message = fallback.map { warned ? "\($0); \(errorString(handle))" : $0 } ?? errorString(handle)
+        let text = "libjpeg \(stage): \(message)"
+        if StreamStructure.jpeg(bytes) == .ranOutOfData {
+            return .truncatedData(path: source, format: .jpeg, message: text)
+        }
+        if message.contains("Unsupported color conversion") || message.contains("Unsupported JPEG process") {
+            return .unsupported(path: source, message: text)
+        }
+        return .corruptData(path: source, format: .jpeg, message: text)
+    }
+
+    // MARK: Encode
+
+    /// Encodes `width * height` pixels of `layout` with the given quality and
+    /// subsampling (ignored for gray, which is always `TJSAMP_GRAY`).
+    static func encode(
+        _ samples: UnsafeBufferPointer<UInt8>, width: Int, height: Int, layout: Layout,
+        quality: Int, subsampling: JPEGChromaSubsampling, destination: String
+    ) throws(ImageIOError) -> [UInt8] {
+        guard let handle = tjInitCompress() else {
+            throw .libraryFailure(path: destination, message: "tjInitCompress: \(globalErrorString())")
+        }
+        defer { tjDestroy(handle) }
+
+        let samp: Int32
+        switch (layout, subsampling) {
+        case (.gray, _): samp = Int32(TJSAMP_GRAY.rawValue)
+        case (_, .s444): samp = Int32(TJSAMP_444.rawValue)
+        case (_, .s422): samp = Int32(TJSAMP_422.rawValue)
+        case (_, .s420): samp = Int32(TJSAMP_420.rawValue)
+        }
+        var output: UnsafeMutablePointer<UInt8>? = nil
+        var size: UInt = 0
+        defer { if let output { tjFree(output) } }
+        let status = tjCompress2(
+            handle, samples.baseAddress, Int32(width), Int32(width * layout.channels), Int32(height),
+            layout.pixelFormat, &output, &size, samp, Int32(quality), TJFLAG_ACCURATEDCT)
+        guard status == 0, let output else {
+            throw .encodeFailed(path: destination, format: .jpeg, message: "tjCompress2: \(errorString(handle))")
+        }
+        return Array(UnsafeBufferPointer(start: output, count: Int(size)))
+    }
+
+    // MARK: Error strings
+
+    private static func errorString(_ handle: tjhandle) -> String {
+        guard let cString = tjGetErrorStr2(handle) else { return "unknown TurboJPEG error" }
+        return String(cString: cString)
+    }
+
+    private static func globalErrorString() -> String {
+        guard let cString = tjGetErrorStr2(nil) else { return "unknown TurboJPEG error" }
+        return String(cString: cString)
+    }
+}

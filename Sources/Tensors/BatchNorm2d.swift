@@ -1,0 +1,172 @@
+/// `nn.BatchNorm2d(C, eps, momentum)`, affine, tracking running statistics.
+///
+/// Training mode normalises with the batch mean and the *biased* variance over (N, H, W), then updates
+/// `running_mean ← (1 − m)·running_mean + m·mean` and `running_var ← (1 − m)·running_var + m·var·n/(n − 1)`
+/// (unbiased, n = N·H·W) and increments `num_batches_tracked`, as PyTorch does. Evaluation mode uses
+/// the running statistics. Batch sums are taken in Float64 so the result does not depend on the
+/// summation order beyond float32 rounding of the final values.
+public final class BatchNorm2d: Layer {
+    public let channels: Int
+    public let eps: Float
+    public let momentum: Float
+    public let weight: Parameter
+    public let bias: Parameter
+    public let runningMean: Buffer
+    public let runningVar: Buffer
+    public let numBatchesTracked: Counter
+
+    private var output = Tensor.empty
+    private var gradInput = Tensor.empty
+    private var saved: (input: Tensor, mean: [Float], invStd: [Float])?
+
+    public init(channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
+        self.channels = channels
+        self.eps = eps
+        self.momentum = momentum
+        weight = Parameter(Tensor(shape: [channels], repeating: 1))
+        bias = Parameter(Tensor(shape: [channels]))
+        runningMean = Buffer(Tensor(shape: [channels]))
+        runningVar = Buffer(Tensor(shape: [channels], repeating: 1))
+        numBatchesTracked = Counter(0)
+    }
+
+    public var stateEntries: [(key: String, entry: StateEntry)] {
+        [("weight", .parameter(weight)), ("bias", .parameter(bias)),
+         ("running_mean", .buffer(runningMean)), ("running_var", .buffer(runningVar)),
+         ("num_batches_tracked", .counter(numBatchesTracked))]
+    }
+
+    public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        let (n, c, h, w) = input.nchw
+        precondition(c == channels, "BatchNorm2d(\(channels)) got \(c) channels")
+        output.prepare(shape: input.shape)
+        let plane = h * w
+        var mean = [Float](repeating: 0, count: c)
+        var invStd = [Float](repeating: 0, count: c)
+        if training {
+            var unbiasedVar = [Float](repeating: 0, count: c)
+            let count = Double(n * plane)
+            input.withUnsafeBufferPointer { x in
+                let xs = SharedConstPointer(x.baseAddress!)
+                mean.withUnsafeMutableBufferPointer { meanBuf in
+                    invStd.withUnsafeMutableBufferPointer { invBuf in
+                        unbiasedVar.withUnsafeMutableBufferPointer { varBuf in
+                            let m = SharedPointer(meanBuf.baseAddress!), s = SharedPointer(invBuf.baseAddress!)
+                            let v = SharedPointer(varBuf.baseAddress!)
+                            let eps = Double(self.eps)
+                            parallelChunks(total: c) { _, channels in
+                                for ch in channels {
+                                    var sum = 0.0
+                                    for b in 0..<n {
+                                        let p = xs.advanced(by: (b * c + ch) * plane)
+                                        for i in 0..<plane { sum += Double(p[i]) }
+                                    }
+                                    let mu = sum / count
+                                    var sq = 0.0
+                                    for b in 0..<n {
+                                        let p = xs.advanced(by: (b * c + ch) * plane)
+                                        for i in 0..<plane { let d = Double(p[i]) - mu; sq += d * d }
+                                    }
+                                    let biased = sq / count
+                                    m[ch] = Float(mu)
+                                    s[ch] = Float(1.0 / (biased + eps).squareRoot())
+                                    v[ch] = Float(count > 1 ? sq / (count - 1) : biased)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let mom = momentum
+            for ch in 0..<c {
+                runningMean.value[flat: ch] = (1 - mom) * runningMean.value[flat: ch] + mom * mean[ch]
+                runningVar.value[flat: ch] = (1 - mom) * runningVar.value[flat: ch] + mom * unbiasedVar[ch]
+            }
+            numBatchesTracked.value += 1
+        } else {
+            for ch in 0..<c {
+                mean[ch] = runningMean.value[flat: ch]
+                invStd[ch] = 1 / (runningVar.value[flat: ch] + eps).squareRoot()
+            }
+        }
+        normalise(input, mean: mean, invStd: invStd, n: n, c: c, plane: plane)
+        saved = training ? (input, mean, invStd) : nil
+        return output
+    }
+
+    private func normalise(_ input: Tensor, mean: [Float], invStd: [Float], n: Int, c: Int, plane: Int) {
+        let gamma = weight.value.storage, beta = bias.value.storage
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in
+                let xs = SharedConstPointer(x.baseAddress!), ys = SharedPointer(y.baseAddress!)
+                parallelChunks(total: n * c) { _, planes in
+                    for p in planes {
+                        let ch = p % c
+                        let scale = gamma[ch] * invStd[ch]
+                        let mu = mean[ch], shift = beta[ch]
+                        let xp = xs.advanced(by: p * plane), yp = ys.advanced(by: p * plane)
+                        for i in 0..<plane { yp[i] = (xp[i] - mu) * scale + shift }
+                    }
+                }
+            }
+        }
+    }
+
+    /// dx = γ·invStd · (dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ the normalised input (batch statistics).
+    public func backward(_ gradOutput: Tensor) -> Tensor {
+        guard let (input, mean, invStd) = saved else {
+            preconditionFailure("BatchNorm2d.backward without a training forward")
+        }
+        saved = nil
+        let (n, c, h, w) = input.nchw
+        let plane = h * w
+        let m = Double(n * plane)
+        gradInput.prepare(shape: input.shape)
+        var dGamma = [Float](repeating: 0, count: c)
+        var dBeta = [Float](repeating: 0, count: c)
+        let gamma = weight.value.storage
+        input.withUnsafeBufferPointer { x in
+            gradOutput.withUnsafeBufferPointer { gy in
+                gradInput.withUnsafeMutableBufferPointer { gx in
+                    dGamma.withUnsafeMutableBufferPointer { dg in
+                        dBeta.withUnsafeMutableBufferPointer { db in
+                            let xs = SharedConstPointer(x.baseAddress!), gys = SharedConstPointer(gy.baseAddress!)
+                            let gxs = SharedPointer(gx.baseAddress!)
+                            let dgs = SharedPointer(dg.baseAddress!), dbs = SharedPointer(db.baseAddress!)
+                            parallelChunks(total: c) { _, channels in
+                                for ch in channels {
+                                    let mu = mean[ch], inv = invStd[ch]
+                                    var sumDy = 0.0, sumDyXhat = 0.0
+                                    for b in 0..<n {
+                                        let off = (b * c + ch) * plane
+                                        for i in 0..<plane {
+                                            let dy = Double(gys[off + i])
+                                            sumDy += dy
+                                            sumDyXhat += dy * Double((xs[off + i] - mu) * inv)
+                                        }
+                                    }
+                                    dgs[ch] = Float(sumDyXhat)
+                                    dbs[ch] = Float(sumDy)
+                                    let scale = gamma[ch] * inv
+                                    let meanDy = Float(sumDy / m), meanDyXhat = Float(sumDyXhat / m)
+                                    for b in 0..<n {
+                                        let off = (b * c + ch) * plane
+                                        for i in 0..<plane {
+                                            let xhat = (xs[off + i] - mu) * inv
+                                            gxs[off + i] = scale * (gys[off + i] - meanDy - xhat * meanDyXhat)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for ch in 0..<c {
+            weight.grad[flat: ch] += dGamma[ch]
+            bias.grad[flat: ch] += dBeta[ch]
+        }
+        return gradInput
+    }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct DVEBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dvebench",
+        abstract: "Reproduce and benchmark DVE (unsupervised facial landmarks by exchanging descriptor vectors).",
+        subcommands: [Golden.self]
+    )
+}
