@@ -36,20 +36,6 @@ enum ColorConversion {
         return ((tmp >> 8) + tmp) >> 8
     }
 
-    /// Gray → RGB by replication (`R = G = B = Y`), as Pillow's `L → RGB`.
-    static func grayToRGB(_ gray: UnsafeBufferPointer<UInt8>) -> [UInt8] {
-        var rgb = [UInt8](repeating: 0, count: gray.count * 3)
-        rgb.withUnsafeMutableBufferPointer { dst in
-            for i in 0..<gray.count {
-                let v = gray[i]
-                dst[i * 3] = v
-                dst[i * 3 + 1] = v
-                dst[i * 3 + 2] = v
-            }
-        }
-        return rgb
-    }
-
     /// Drops the 4th byte of every RGBA pixel, keeping the stored colour
     /// channels unchanged (no compositing) — Pillow's `RGBA → RGB`.
     static func dropAlpha(_ rgba: UnsafeBufferPointer<UInt8>) -> [UInt8] {

@@ -56,6 +56,10 @@ public enum ImageCodec {
     /// chroma upsampling — the libjpeg defaults Pillow uses — so pixels are
     /// bit-identical to Pillow's when both link the same libjpeg-turbo.
     ///
+    /// Stricter than Pillow by default: any libjpeg or libpng warning is an
+    /// error (pass `.tolerateRecoverable` for Pillow's JPEG behaviour), and a
+    /// PNG that ends before its IEND chunk is `.truncatedData`.
+    ///
     /// - Parameters:
     ///   - bytes: the encoded file contents.
     ///   - source: what to call the data in errors; a path, or `"<memory>"`.
@@ -146,7 +150,7 @@ public enum ImageCodec {
     }
 
     /// Encodes `image` in the format named by the path's extension (`.jpg`,
-    /// `.jpeg` → JPEG with `jpegQuality` and 4:4:4; `.png` → PNG;
+    /// `.jpeg` → JPEG with `jpegQuality` and `jpegSubsampling`; `.png` → PNG;
     /// case-insensitive) and writes it atomically: a temporary file in the
     /// same directory, fsync, then rename over `path`. An existing file is
     /// replaced; readers never see a partial file; no temporary file is left
@@ -154,10 +158,14 @@ public enum ImageCodec {
     ///
     /// - Throws: `.unsupported` for another extension, the encoders' errors,
     ///   `.writeFailed` (directory missing, permissions, disk full, ...).
-    public static func write(_ image: RGBImage, toPath path: String, jpegQuality: Int = 95) throws(ImageIOError) {
+    public static func write(
+        _ image: RGBImage, toPath path: String, jpegQuality: Int = 95,
+        jpegSubsampling: JPEGChromaSubsampling = .s444
+    ) throws(ImageIOError) {
         let bytes: [UInt8]
         switch ImageFormat.fromPathExtension(path) {
-        case .jpeg: bytes = try encodeJPEG(image, quality: jpegQuality, destination: path)
+        case .jpeg:
+            bytes = try encodeJPEG(image, quality: jpegQuality, subsampling: jpegSubsampling, destination: path)
         case .png: bytes = try encodePNG(image, destination: path)
         case nil:
             throw .unsupported(path: path, message: "cannot tell the output format from the extension; use .jpg, .jpeg or .png")

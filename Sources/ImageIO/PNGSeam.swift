@@ -1,4 +1,4 @@
-import CPNG
+internal import CPNG
 
 /// The single gate to libpng. No other file in this module calls a `png_*`
 /// function or sees a libpng type.
@@ -18,10 +18,14 @@ import CPNG
 ///   non-premultiplied 8-bit RGBA and the alpha byte is **dropped**, leaving
 ///   the stored colour unchanged — exactly Pillow's `convert("RGB")`, which
 ///   does not composite either;
-/// - 16-bit samples are reduced to 8 bits by libpng (may differ from Pillow's
-///   `>> 8` by one code value);
+/// - 16-bit samples (assumed gamma-encoded, `PNG_IMAGE_FLAG_16BIT_sRGB`) are
+///   reduced to `round(v * 255 / 65535)`; Pillow takes the high byte of
+///   16-bit RGB (±1) and clips 16-bit gray;
 /// - a gAMA chunk that is not sRGB-like makes libpng gamma-correct to sRGB,
 ///   which Pillow does not do. Neither case occurs in the benchmark data.
+///
+/// Also stricter than Pillow: a stream that ends before its IEND chunk is
+/// `.truncatedData` (Pillow accepts a missing IEND).
 enum LibPNG {
     /// Sample layouts accepted by `encode` (1–4 interleaved 8-bit channels).
     enum Layout: Int {

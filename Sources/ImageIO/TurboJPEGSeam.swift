@@ -1,11 +1,12 @@
-import CTurboJPEG
+internal import CTurboJPEG
 
 /// The single gate to TurboJPEG. No other file in this module calls a `tj*`
 /// function or sees a TurboJPEG type.
 ///
 /// Thread safety: every call creates and destroys its own `tjhandle`, so there
-/// is no shared mutable state; TurboJPEG's handle-less error string (used only
-/// when `tjInit*` itself fails) is thread-local in libjpeg-turbo ≥ 2.0.
+/// is no shared mutable state. libjpeg's message text lives in a thread-local
+/// buffer inside libjpeg-turbo (≥ 2.0); each public call runs start to end on
+/// one thread with no suspension point, so it always reads its own message.
 ///
 /// Decoding fidelity (to match the reference, Pillow + libjpeg(-turbo)):
 /// - DCT: TurboJPEG decompresses with the accurate integer IDCT (ISLOW, the
@@ -47,53 +48,70 @@ enum TurboJPEG {
     ///
     /// CMYK/YCCK JPEGs are decoded to CMYK by libjpeg and then converted the
     /// way Pillow's `convert("RGB")` does (see `ColorConversion`).
+    ///
+    /// Warnings: TurboJPEG returns -1 for warnings as well as for errors (from
+    /// `tjDecompressHeader3` too), and `tjGetErrorCode` only says whether a
+    /// warning happened — not whether a fatal error followed it. Strict mode
+    /// needs no more than that. Pillow-compatible mode decodes twice, each on
+    /// a fresh handle: pass 1 stops at the first warning and records its
+    /// text; pass 2 decodes through warnings. libjpeg prints only the first
+    /// warning and a fatal error overwrites the text, so pass 2 ended with
+    /// nothing but warnings exactly when its text still equals pass 1's.
     static func decode(
         _ bytes: UnsafeBufferPointer<UInt8>, source: String, policy: JPEGWarningPolicy, maxPixels: Int
     ) throws(ImageIOError) -> RGBImage {
-        guard let handle = tjInitDecompress() else {
-            throw .libraryFailure(path: source, message: "tjInitDecompress: \(globalErrorString())")
-        }
-        defer { tjDestroy(handle) }
+        let tolerant = policy == .tolerateRecoverable
 
+        // Header: dimensions and colour space, before allocating anything.
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-        let headerStatus = tjDecompressHeader3(
-            handle, bytes.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
-        if headerStatus != 0 {
-            throw failure(handle: handle, bytes: bytes, source: source, stage: "header")
+        try withHandle(source: source) { (handle) throws(ImageIOError) in
+            let status = tjDecompressHeader3(
+                handle, bytes.baseAddress, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+            // A header warning is re-checked by the passes below.
+            if status != 0, !(tolerant && isWarning(handle) && width > 0 && height > 0) {
+                throw failure(handle: handle, bytes: bytes, source: source, stage: "header")
+            }
+            if width <= 0 || height <= 0 {
+                // TurboJPEG accepts a tables-only stream (SOI, tables, EOI — also
+                // what libjpeg sees when the data ends early and it inserts a
+                // fake EOI) and reports a 0x0 image.
+                throw failure(handle: handle, bytes: bytes, source: source, stage: "header",
+                              fallback: "no image frame (SOF/SOS) before the end of the data")
+            }
         }
         let w = Int(width), h = Int(height)
-        guard w > 0, h > 0 else {
-            // TurboJPEG accepts a tables-only stream (SOI, tables, EOI — also
-            // what libjpeg sees when the data ends early and it inserts a fake
-            // EOI) and reports a 0x0 image.
-            throw failure(handle: handle, bytes: bytes, source: source, stage: "header",
-                          fallback: "no image frame (SOF/SOS) before the end of the data")
-        }
-        guard w.multipliedReportingOverflow(by: h).partialValue <= maxPixels else {
+        guard w * h <= maxPixels else {
             throw .dimensionsTooLarge(path: source, width: w, height: h, maxPixels: maxPixels)
         }
-
         let layout: Layout
         switch colorspace {
         case Int32(TJCS_CMYK.rawValue), Int32(TJCS_YCCK.rawValue): layout = .cmyk
         default: layout = .rgb // RGB, YCbCr and GRAY all convert to RGB inside libjpeg
         }
 
-        var flags = TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS
-        if policy == .reject { flags |= TJFLAG_STOPONWARNING }
         var samples = [UInt8](repeating: 0, count: w * h * layout.channels)
-        let status = samples.withUnsafeMutableBufferPointer { dst in
-            tjDecompress2(handle, bytes.baseAddress, UInt(bytes.count), dst.baseAddress,
-                          width, width * Int32(layout.channels), height, layout.pixelFormat, flags)
+        let flags = TJFLAG_ACCURATEDCT | TJFLAG_LIMITSCANS
+        func decompress(_ handle: tjhandle, flags: Int32) -> Int32 {
+            samples.withUnsafeMutableBufferPointer { dst in
+                tjDecompress2(handle, bytes.baseAddress, UInt(bytes.count), dst.baseAddress,
+                              width, width * Int32(layout.channels), height, layout.pixelFormat, flags)
+            }
         }
-        if status != 0 {
-            // TurboJPEG returns -1 for warnings too (and with STOPONWARNING it
-            // stops at the first one); tjGetErrorCode tells them apart.
-            let isWarning = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
-            let tolerated = policy == .tolerateRecoverable && isWarning
-                && StreamStructure.jpeg(bytes) == .complete
-            if !tolerated {
+
+        var firstWarning: String?
+        try withHandle(source: source) { (handle) throws(ImageIOError) in
+            guard decompress(handle, flags: flags | TJFLAG_STOPONWARNING) != 0 else { return }
+            guard tolerant, isWarning(handle), StreamStructure.jpeg(bytes) == .complete else {
                 throw failure(handle: handle, bytes: bytes, source: source, stage: "decode")
+            }
+            firstWarning = errorString(handle)
+        }
+        if let firstWarning {
+            try withHandle(source: source) { (handle) throws(ImageIOError) in
+                if decompress(handle, flags: flags) != 0,
+                   !(isWarning(handle) && errorString(handle) == firstWarning) {
+                    throw failure(handle: handle, bytes: bytes, source: source, stage: "decode")
+                }
             }
         }
 
@@ -103,6 +121,17 @@ enum TurboJPEG {
         case .rgb, .gray:
             return RGBImage(width: w, height: h, pixels: samples)
         }
+    }
+
+    /// Runs `body` with a fresh decompression handle, destroyed afterwards.
+    private static func withHandle(
+        source: String, _ body: (tjhandle) throws(ImageIOError) -> Void
+    ) throws(ImageIOError) {
+        guard let handle = tjInitDecompress() else {
+            throw .libraryFailure(path: source, message: "tjInitDecompress: \(globalErrorString())")
+        }
+        defer { tjDestroy(handle) }
+        try body(handle)
     }
 
     /// Turns the handle's pending error into a typed error.
@@ -120,8 +149,8 @@ enum TurboJPEG {
         handle: tjhandle, bytes: UnsafeBufferPointer<UInt8>, source: String, stage: String,
         fallback: String? = nil
     ) -> ImageIOError {
-        let warned = tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
-        let message = fallback.map { warned ? "\($0); \(errorString(handle))" : $0 } ?? errorString(handle)
+        let message = fallback.map { isWarning(handle) ? "\($0); \(errorString(handle))" : $0 }
+            ?? errorString(handle)
         let text = "libjpeg \(stage): \(message)"
         if StreamStructure.jpeg(bytes) == .ranOutOfData {
             return .truncatedData(path: source, format: .jpeg, message: text)
@@ -165,6 +194,11 @@ enum TurboJPEG {
     }
 
     // MARK: Error strings
+
+    /// Whether a libjpeg warning occurred during the handle's last call.
+    private static func isWarning(_ handle: tjhandle) -> Bool {
+        tjGetErrorCode(handle) == Int32(TJERR_WARNING.rawValue)
+    }
 
     private static func errorString(_ handle: tjhandle) -> String {
         guard let cString = tjGetErrorStr2(handle) else { return "unknown TurboJPEG error" }

@@ -66,6 +66,27 @@ struct DecodeErrorTests {
         #expect(tolerated == (try ImageCodec.decode(clean)))
     }
 
+    /// A recoverable warning followed by a fatal error must not be mistaken
+    /// for "only warnings" in Pillow-compatible mode (TurboJPEG returns -1
+    /// with the warning flag set in both cases).
+    @Test func warningThenFatalErrorIsStillAnError() throws {
+        let clean = try Fixtures.jpeg()
+        let sos = try #require((2..<clean.count - 1).first { clean[$0] == 0xFF && clean[$0 + 1] == 0xDA })
+        let bogusDHT: [UInt8] = [0xFF, 0xC4, 0x00, 0x03, 0xFF] // too short for a table: fatal "Bogus marker length"
+        let bytes = Array(clean[..<sos]) + [0x00, 0x00] + Array(clean[sos..<(clean.count - 2)]) + bogusDHT + [0xFF, 0xD9]
+        for policy in [JPEGWarningPolicy.reject, .tolerateRecoverable] {
+            let error = capture { () throws(ImageIOError) in try ImageCodec.decode(bytes, jpegWarnings: policy) }
+            guard case .corruptData("<memory>", .jpeg, let message)? = error else {
+                Issue.record("\(policy): expected corruptData, got \(String(describing: error))")
+                continue
+            }
+            #expect(message.contains(policy == .reject ? "extraneous bytes" : "Bogus marker length"), "\(message)")
+        }
+        // Without the bogus table, the same warning alone is tolerated.
+        let warningOnly = Array(clean[..<sos]) + [0x00, 0x00] + Array(clean[sos...])
+        #expect(try ImageCodec.decode(warningOnly, jpegWarnings: .tolerateRecoverable) == ImageCodec.decode(clean))
+    }
+
     /// Random bytes after the magic: with no EOI in sight this reads as a
     /// stream that ends early, or as corrupt if libjpeg trips first. Either
     /// way a typed error for that file — never a crash or an image.
