@@ -13,7 +13,11 @@ public enum GoldenVerifier {
     typealias FileVerifier = @Sendable (_ file: HDF5File, _ name: String) -> [GoldenCheck]
 
     static let verifiers: [String: FileVerifier] = [
+        "losses.h5": LossesGolden.verify,
+        "optim.h5": OptimGolden.verify,
         "smallnet.h5": SmallNetGolden.verify,
+        "tps.h5": TPSGolden.verify,
+        // One line per golden file; keep this list sorted.
     ]
 
     /// Files that document or index the set rather than hold checkable data.
