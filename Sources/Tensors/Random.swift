@@ -62,3 +62,31 @@ extension Tensor {
         return Tensor(shape: shape, storage: values)
     }
 }
+
+extension SeededGenerator {
+    /// A seed for one purpose derived from a run seed and coordinates (epoch, item, …): SplitMix64
+    /// finalisation folded over the parts. Deriving per-item generators this way makes every draw a
+    /// function of where it happens, not of how many draws came before, so a resumed or re-threaded
+    /// run draws the same numbers.
+    public static func derive(_ seed: UInt64, _ parts: UInt64...) -> UInt64 {
+        var x = seed
+        for part in parts {
+            x = (x ^ part) &+ 0x9E37_79B9_7F4A_7C15
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            x ^= x >> 31
+        }
+        return x
+    }
+
+    /// A uniformly random permutation of `0..<count` (Fisher–Yates).
+    public mutating func permutation(_ count: Int) -> [Int] {
+        var values = Array(0..<count)
+        if count < 2 { return values }
+        for i in stride(from: count - 1, to: 0, by: -1) {
+            let j = Int(next() % UInt64(i + 1))
+            values.swapAt(i, j)
+        }
+        return values
+    }
+}

@@ -6,7 +6,7 @@ import Tensors
 /// the paper's models, behaved like `true`; PyTorch ≥ 1.3 defaults to `false`, which is what the
 /// unmodified reference does on a newer PyTorch. The difference is about half a pixel (up to ~16 grey
 /// levels on a face image), so `true` is the default everywhere here.
-public enum AlignCorners: Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum AlignCorners: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// −1 and +1 are the centres of the first and last pixel: `px = ((g + 1) / 2) · (W − 1)`.
     /// This matches `tps_grid`'s `linspace(−1, 1)` grids, so the identity grid reproduces the image.
     case `true`

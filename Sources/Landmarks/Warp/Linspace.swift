@@ -9,7 +9,7 @@
 /// gives `[]`, `count == 1` gives `[start]` (PyTorch fills with `start` without computing a step) and a
 /// negative count gives `[]` (PyTorch raises; callers validate sizes first).
 public enum Linspace {
-    public enum Variant: Sendable, Hashable, CaseIterable, CustomStringConvertible {
+    public enum Variant: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
         /// PyTorch 1.1 (`linspace_cpu_out`, compiled for baseline x86-64, so no FMA):
         /// element `i` is `start + Float(i) · step`, the product rounded to float32, then the sum.
         /// PyTorch 1.1 cannot run here; this is the emulation the golden README (Q9) documents and

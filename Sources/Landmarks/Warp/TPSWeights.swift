@@ -126,3 +126,28 @@ public struct TPSAmplitudes: Sendable, Equatable, CustomStringConvertible {
         "warpsd_all=\(warpsdAll) warpsd_subset=\(warpsdSubset) transsd=\(transsd) scalesd=\(scalesd) rotsd=\(rotsd)°"
     }
 }
+
+extension TPSAmplitudes: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case warpsdAll = "warpsd_all", warpsdSubset = "warpsd_subset", transsd, scalesd, rotsd
+    }
+
+    /// Decoding validates like `init(warpsdAll:…)`, so a configuration file cannot smuggle in a
+    /// negative or non-finite σ.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(warpsdAll: c.decode(Double.self, forKey: .warpsdAll),
+                      warpsdSubset: c.decode(Double.self, forKey: .warpsdSubset),
+                      transsd: c.decode(Double.self, forKey: .transsd), scalesd: c.decode(Double.self, forKey: .scalesd),
+                      rotsd: c.decode(Double.self, forKey: .rotsd))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(warpsdAll, forKey: .warpsdAll)
+        try c.encode(warpsdSubset, forKey: .warpsdSubset)
+        try c.encode(transsd, forKey: .transsd)
+        try c.encode(scalesd, forKey: .scalesd)
+        try c.encode(rotsd, forKey: .rotsd)
+    }
+}

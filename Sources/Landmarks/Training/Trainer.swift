@@ -1,0 +1,216 @@
+import Foundation
+import Tensors
+
+/// What the trainer reports after every iteration.
+public struct TrainingProgress: Sendable {
+    /// The iteration that just finished.
+    public var epoch: Int
+    public var iteration: Int
+    public var iterationsPerEpoch: Int
+    public var completedIterations: Int
+    public var totalIterations: Int
+    public var loss: Double
+    public var learningRate: Double
+    public var imagesPerSecond: Double
+    public var secondsRemaining: Double
+}
+
+/// How a `run` ended.
+public enum TrainingOutcome: Sendable, Equatable {
+    /// Every epoch of the configuration ran.
+    case finished
+    /// `shouldStop` asked for a stop (an interrupt); a checkpoint was written first when a store is set.
+    case interrupted(at: TrainingPosition)
+}
+
+/// Trains a SmallNet descriptor network from scratch on warped image pairs with the correlation loss
+/// (plain or DVE), Adam and the reference trainer's epoch schedule (`train.py`, `trainer/trainer.py`).
+///
+/// Every random choice is a function of the configuration's seed and where it happens: the initial
+/// weights, each epoch's shuffle (seed, epoch) and each item's warps (seed, epoch, position in the
+/// epoch). Together with checkpoints holding the weights, BatchNorm buffers and optimiser state, this
+/// makes a resumed run end with exactly the weights of an uninterrupted one on the same thread count.
+public final class Trainer {
+    public let configuration: TrainingConfiguration
+    public let model: SmallNet
+    public let optimizer: Adam
+    public let builder: PairBatchBuilder
+    public let store: (any TrainingCheckpointStore)?
+    /// The next iteration to run.
+    public private(set) var position: TrainingPosition
+    /// One value per iteration run so far, across resumes.
+    public private(set) var losses: [Double]
+
+    public init(configuration: TrainingConfiguration, source: any TrainingImageSource,
+                store: (any TrainingCheckpointStore)? = nil) throws(TrainingError) {
+        try configuration.validate()
+        guard source.count >= configuration.batchPairs else {
+            throw .tooFewImages(available: source.count, batchPairs: configuration.batchPairs)
+        }
+        self.configuration = configuration
+        self.store = store
+        model = SmallNet(outputChannels: configuration.outputChannels)
+        var generator = SeededGenerator(seed: SeededGenerator.derive(configuration.seed, 0))
+        model.initialize(using: &generator)
+        // Nothing reads the gradient with respect to the images.
+        convolutions(in: model).first?.computesInputGradient = false
+        do {
+            optimizer = try Adam(groups: ParameterGrouping.groups(
+                for: model, learningRate: configuration.learningRate,
+                biasLearningRate: configuration.biasLearningRate, weightDecay: configuration.weightDecay),
+                configuration: configuration.adam)
+            let warper = try Warper(height: configuration.imageWidth, width: configuration.imageWidth,
+                                    amplitudes: configuration.warpAmplitudes, linspace: configuration.linspace,
+                                    alignCorners: configuration.alignCorners)
+            builder = PairBatchBuilder(source: source, warper: warper, crop: configuration.crop)
+        } catch let error as OptimizerError {
+            throw .optimizer(underlying: "\(error)")
+        } catch {
+            throw .invalidConfiguration(field: "warper", value: "\(configuration.warpAmplitudes)", requirement: "\(error)")
+        }
+        position = TrainingPosition(epoch: 1, iteration: 0)
+        losses = []
+        if let store { try resume(from: store) }
+    }
+
+    /// Full batches per epoch (`drop_last`), capped by `stepsPerEpoch`.
+    public var iterationsPerEpoch: Int {
+        min(builder.source.count / configuration.batchPairs, configuration.stepsPerEpoch ?? .max)
+    }
+
+    public var totalIterations: Int { iterationsPerEpoch * configuration.epochs }
+
+    public var isFinished: Bool { position.epoch > configuration.epochs }
+
+    private var completedIterations: Int { (position.epoch - 1) * iterationsPerEpoch + position.iteration }
+
+    /// Trains until the last epoch ends or `shouldStop` returns true (checked before every iteration).
+    /// `progress` hears about every iteration.
+    @discardableResult
+    public func run(progress: ((TrainingProgress) -> Void)? = nil,
+                    shouldStop: (() -> Bool)? = nil) throws(TrainingError) -> TrainingOutcome {
+        let start = Date()
+        let completedAtStart = completedIterations
+        while !isFinished {
+            optimizer.setLearningRates(forEpoch: position.epoch, schedule: configuration.schedule)
+            let order = epochOrder(position.epoch)
+            while position.iteration < iterationsPerEpoch {
+                if shouldStop?() == true {
+                    try saveCheckpoint()
+                    return .interrupted(at: position)
+                }
+                let loss = try step(order: order)
+                losses.append(loss)
+                position.iteration += 1
+                if let progress {
+                    let done = completedIterations - completedAtStart
+                    let elapsed = Date().timeIntervalSince(start)
+                    let rate = elapsed > 0 ? Double(done) / elapsed : 0
+                    progress(TrainingProgress(
+                        epoch: position.epoch, iteration: position.iteration - 1, iterationsPerEpoch: iterationsPerEpoch,
+                        completedIterations: completedIterations, totalIterations: totalIterations, loss: loss,
+                        learningRate: optimizer.learningRates.first ?? 0,
+                        imagesPerSecond: rate * Double(2 * configuration.batchPairs),
+                        secondsRemaining: rate > 0 ? Double(totalIterations - completedIterations) / rate : .infinity))
+                }
+                if completedIterations % configuration.checkpointEvery == 0 { try saveCheckpoint() }
+            }
+            position = TrainingPosition(epoch: position.epoch + 1, iteration: 0)
+            try saveCheckpoint()
+        }
+        return .finished
+    }
+
+    /// The epoch's shuffled image order (`shuffle=True`), a function of (seed, epoch) only.
+    func epochOrder(_ epoch: Int) -> [Int] {
+        var generator = SeededGenerator(seed: SeededGenerator.derive(configuration.seed, 1, UInt64(epoch)))
+        return generator.permutation(builder.source.count)
+    }
+
+    /// The batch the run trains on at `position` (the same images and warps every time).
+    public func batch(at position: TrainingPosition) throws(TrainingError) -> PairBatch {
+        try batch(at: position, order: epochOrder(position.epoch))
+    }
+
+    private func batch(at position: TrainingPosition, order: [Int]) throws(TrainingError) -> PairBatch {
+        let b = configuration.batchPairs
+        let first = position.iteration * b
+        let seeds = (0..<b).map {
+            SeededGenerator.derive(configuration.seed, 2, UInt64(position.epoch), UInt64(first + $0))
+        }
+        return try builder.batch(indices: Array(order[first..<(first + b)]), seeds: seeds)
+    }
+
+    private var lossOptions: CorrelationLossOptions {
+        CorrelationLossOptions(exchangeDescriptors: configuration.exchangeDescriptors,
+                               normalizeVectors: configuration.normalizeVectors, pow: configuration.pow)
+    }
+
+    /// The training loss of the current weights on `batch`, without a step: a training-mode forward
+    /// (batch statistics, as training computes it) whose BatchNorm buffer updates are undone.
+    public func loss(on batch: PairBatch) throws(TrainingError) -> Double {
+        let saved = model.stateDict()
+        defer { try? model.load(saved, source: "the trainer's own state") }
+        do {
+            return try denseCorrelationLossValue(features: model.forward(batch.images, training: true),
+                                                 grid: batch.grid, options: lossOptions)
+        } catch {
+            throw .loss(underlying: "\(error)")
+        }
+    }
+
+    /// One optimisation step on the batch at `position`; returns its loss. The parameters are not
+    /// touched when the loss or a gradient is not finite.
+    private func step(order: [Int]) throws(TrainingError) -> Double {
+        let batch = try batch(at: position, order: order)
+        let features = model.forward(batch.images, training: true)
+        let result: LossResult
+        do {
+            result = try denseCorrelationLoss(features: features, grid: batch.grid, options: lossOptions)
+        } catch {
+            throw .loss(underlying: "\(error)")
+        }
+        guard result.value.isFinite else {
+            throw .nonFiniteLoss(epoch: position.epoch, iteration: position.iteration, value: result.value)
+        }
+        model.zeroGrad()
+        _ = model.backward(result.gradient)
+        for (key, parameter) in model.namedParameters where !parameter.grad.storage.allSatisfy(\.isFinite) {
+            throw .nonFiniteGradient(epoch: position.epoch, iteration: position.iteration, parameter: key)
+        }
+        do { try optimizer.step() } catch { throw .optimizer(underlying: "\(error)") }
+        return result.value
+    }
+
+    /// The run's full state at `position`.
+    public func checkpoint() -> TrainingCheckpoint {
+        TrainingCheckpoint(configuration: configuration, position: position, model: model.stateDict(),
+                           optimizer: optimizer.saveState(), losses: losses)
+    }
+
+    private func saveCheckpoint() throws(TrainingError) {
+        guard let store else { return }
+        do { try store.save(checkpoint()) } catch {
+            throw .checkpointIO(source: store.location, underlying: "\(error)")
+        }
+    }
+
+    private func resume(from store: any TrainingCheckpointStore) throws(TrainingError) {
+        let saved: TrainingCheckpoint?
+        do { saved = try store.load() } catch {
+            throw .checkpointIO(source: store.location, underlying: "\(error)")
+        }
+        guard let saved else { return }
+        guard saved.configuration == configuration else {
+            throw .checkpointMismatch(source: store.location, reason: "it was written with another training configuration")
+        }
+        do {
+            try model.load(saved.model, source: store.location)
+            try optimizer.loadState(saved.optimizer)
+        } catch {
+            throw .checkpointMismatch(source: store.location, reason: "\(error)")
+        }
+        position = saved.position
+        losses = saved.losses
+    }
+}

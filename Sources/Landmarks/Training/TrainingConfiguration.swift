@@ -1,0 +1,65 @@
+import Tensors
+
+/// Everything that decides a training run, with the fields of the reference configs
+/// (`configs/celeba/*.json`; `training.md` §2.1). Two runs with equal configurations, equal image
+/// sources and equal thread counts produce bit-identical weights.
+public struct TrainingConfiguration: Sendable, Codable, Equatable {
+    /// `arch.args.num_output_channels` of a SmallNet.
+    public var outputChannels: Int
+    /// `dense_correlation_loss_dve` when true, `dense_correlation_loss` otherwise.
+    public var exchangeDescriptors: Bool
+    /// `loss_args.normalize_vectors` (false in the SmallNet CelebA configs; the reference default is true).
+    public var normalizeVectors: Bool
+    public var pow: Float
+    /// Pairs per batch (`batch_size`); the network sees twice as many images.
+    public var batchPairs: Int
+    public var epochs: Int
+    /// Caps the iterations of an epoch (CPU-sized runs); nil trains on every full batch, `drop_last`.
+    public var stepsPerEpoch: Int?
+    public var learningRate: Double
+    /// `bias_lr`: the Conv2d biases' learning rate (quirk Q12); nil for a single parameter group.
+    public var biasLearningRate: Double?
+    public var weightDecay: Double
+    public var adam: AdamConfiguration
+    /// Stepped with the reference trainer's `step(epoch − 1)` convention (quirk Q11).
+    public var schedule: LearningRateSchedule
+    /// Pre-crop image side (`imwidth`, 100 for SmallNet) and crop (15): the network sees 70×70.
+    public var imageWidth: Int
+    public var crop: Int
+    public var warpAmplitudes: TPSAmplitudes
+    public var linspace: Linspace.Variant
+    public var alignCorners: AlignCorners
+    /// Seeds the initial weights, the epoch shuffles and every warp.
+    public var seed: UInt64
+    /// Write a checkpoint every this many iterations (and at the end of every epoch).
+    public var checkpointEvery: Int
+
+    /// The SmallNet recipe of `configs/celeba/smallnet-<C>d[-dve].json`.
+    public static func smallNetCelebA(outputChannels: Int, dve: Bool, seed: UInt64 = 0) throws -> TrainingConfiguration {
+        try TrainingConfiguration(
+            outputChannels: outputChannels, exchangeDescriptors: dve, normalizeVectors: false, pow: 0.5,
+            batchPairs: 32, epochs: 100, stepsPerEpoch: nil, learningRate: 1e-3, biasLearningRate: 1e-5,
+            weightDecay: 0, adam: AdamConfiguration(),
+            schedule: .multiStep(milestones: [70, 90], gamma: 0.1),
+            imageWidth: 100, crop: 15, warpAmplitudes: .training, linspace: .torch1_1, alignCorners: .true,
+            seed: seed, checkpointEvery: 500)
+    }
+
+    /// Every value a run could not start with, named.
+    public func validate() throws(TrainingError) {
+        func require(_ ok: Bool, _ field: String, _ value: Any, _ rule: String) throws(TrainingError) {
+            if !ok { throw .invalidConfiguration(field: field, value: "\(value)", requirement: rule) }
+        }
+        try require(outputChannels > 0, "outputChannels", outputChannels, "must be positive")
+        try require(batchPairs > 0, "batchPairs", batchPairs, "must be positive")
+        try require(epochs > 0, "epochs", epochs, "must be positive")
+        try require(stepsPerEpoch.map { $0 > 0 } ?? true, "stepsPerEpoch", stepsPerEpoch as Any, "must be positive")
+        try require(learningRate.isFinite && learningRate > 0, "learningRate", learningRate, "must be finite and positive")
+        try require(biasLearningRate.map { $0.isFinite && $0 > 0 } ?? true, "biasLearningRate", biasLearningRate as Any,
+                    "must be finite and positive")
+        try require(weightDecay.isFinite && weightDecay >= 0, "weightDecay", weightDecay, "must be finite and ≥ 0")
+        try require(pow.isFinite && pow > 0, "pow", pow, "must be finite and positive")
+        try require(crop >= 0 && imageWidth - 2 * crop >= 4, "crop", crop, "must leave at least 4 pixels of \(imageWidth)")
+        try require(checkpointEvery > 0, "checkpointEvery", checkpointEvery, "must be positive")
+    }
+}
