@@ -23,7 +23,7 @@ public enum TrainingOutcome: Sendable, Equatable {
     case interrupted(at: TrainingPosition)
 }
 
-/// Trains a SmallNet descriptor network from scratch on warped image pairs with the correlation loss
+/// Trains a descriptor network (SmallNet, Hourglass) from scratch on warped image pairs with the correlation loss
 /// (plain or DVE), Adam and the reference trainer's epoch schedule (`train.py`, `trainer/trainer.py`).
 ///
 /// Every random choice is a function of the configuration's seed and where it happens: the initial
@@ -32,7 +32,7 @@ public enum TrainingOutcome: Sendable, Equatable {
 /// makes a resumed run end with exactly the weights of an uninterrupted one on the same thread count.
 public final class Trainer {
     public let configuration: TrainingConfiguration
-    public let model: SmallNet
+    public let model: any DescriptorNetwork
     public let optimizer: Adam
     public let builder: PairBatchBuilder
     public let store: (any TrainingCheckpointStore)?
@@ -49,9 +49,14 @@ public final class Trainer {
         }
         self.configuration = configuration
         self.store = store
-        model = SmallNet(outputChannels: configuration.outputChannels)
         var generator = SeededGenerator(seed: SeededGenerator.derive(configuration.seed, 0))
-        model.initialize(using: &generator)
+        do {
+            model = try DescriptorNetworks.make(configuration.architecture, outputChannels: configuration.outputChannels,
+                                                using: &generator)
+        } catch {
+            throw .invalidConfiguration(field: "architecture", value: configuration.architecture.rawValue,
+                                        requirement: "\(error)")
+        }
         // Nothing reads the gradient with respect to the images.
         convolutions(in: model).first?.computesInputGradient = false
         do {

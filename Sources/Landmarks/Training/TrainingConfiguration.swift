@@ -4,7 +4,9 @@ import Tensors
 /// (`configs/celeba/*.json`; `training.md` §2.1). Two runs with equal configurations, equal image
 /// sources and equal thread counts produce bit-identical weights.
 public struct TrainingConfiguration: Sendable, Codable, Equatable {
-    /// `arch.args.num_output_channels` of a SmallNet.
+    /// `arch.type`.
+    public var architecture: Architecture
+    /// `arch.args.num_output_channels`.
     public var outputChannels: Int
     /// `dense_correlation_loss_dve` when true, `dense_correlation_loss` otherwise.
     public var exchangeDescriptors: Bool
@@ -37,7 +39,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     /// The SmallNet recipe of `configs/celeba/smallnet-<C>d[-dve].json`.
     public static func smallNetCelebA(outputChannels: Int, dve: Bool, seed: UInt64 = 0) throws -> TrainingConfiguration {
         try TrainingConfiguration(
-            outputChannels: outputChannels, exchangeDescriptors: dve, normalizeVectors: false, pow: 0.5,
+            architecture: .smallNet, outputChannels: outputChannels, exchangeDescriptors: dve, normalizeVectors: false, pow: 0.5,
             batchPairs: 32, epochs: 100, stepsPerEpoch: nil, learningRate: 1e-3, biasLearningRate: 1e-5,
             weightDecay: 0, adam: AdamConfiguration(),
             schedule: .multiStep(milestones: [70, 90], gamma: 0.1),
