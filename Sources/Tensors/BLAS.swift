@@ -10,6 +10,7 @@ public enum BLAS {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        pinToOneThread()
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -30,6 +31,16 @@ public enum BLAS {
     }
 
     public static func setThreadCount(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+
+    /// OpenBLAS starts with one thread per core, and its thread count changes how sgemm splits a
+    /// product and so the bits of the result. Pinning it to one before the first product makes every
+    /// result independent of whether (or when) anything in the process called `ComputeThreads.set`.
+    @usableFromInline static let pinnedToOneThread: Bool = {
+        openblas_set_num_threads(1)
+        return true
+    }()
+
+    @inlinable public static func pinToOneThread() { _ = pinnedToOneThread }
     public static var threadCount: Int { Int(openblas_get_num_threads()) }
 
     /// The kernel family OpenBLAS picked for this CPU (e.g. "Haswell"), for provenance.

@@ -9,7 +9,10 @@ public enum ComputeThreads {
     @TaskLocal private static var scoped: Int?
 
     /// The worker count in effect: a `withCount` scope's, else the process-wide setting.
-    public static var count: Int { scoped ?? storage.load(ordering: .relaxed) }
+    public static var count: Int {
+        BLAS.pinToOneThread()
+        return scoped ?? storage.load(ordering: .relaxed)
+    }
 
     /// Runs `body` with `n` workers on this thread (and tasks it starts), leaving the process-wide
     /// setting alone, so concurrent callers (tests, say) cannot change each other's chunking.

@@ -13,7 +13,9 @@ public enum GoldenVerifier {
     typealias FileVerifier = @Sendable (_ file: HDF5File, _ name: String) -> [GoldenCheck]
 
     static let verifiers: [String: FileVerifier] = [
+        "keypoints.h5": KeypointsGolden.verify,
         "losses.h5": LossesGolden.verify,
+        "matching.h5": MatchingGolden.verify,
         "optim.h5": OptimGolden.verify,
         "smallnet.h5": SmallNetGolden.verify,
         "tps.h5": TPSGolden.verify,
