@@ -39,6 +39,7 @@ extension Golden {
                 throw ValidationError("\(directory) is not a directory")
             }
             Runtime.configure(threads: threads)
+            print("threads \(Runtime.threads) (OpenBLAS \(Runtime.blasThreads) thread, core \(Runtime.blasCore))")
             let report = GoldenVerifier.verify(directory: URL(fileURLWithPath: directory))
             let table = GoldenTable(report)
             for line in table.lines(includePassing: !quiet) { print(line) }
