@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "HDF5", dependencies: ["CHDF5"]),
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "Landmarks", dependencies: ["Tensors", "ImageIO"]),
-        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO"]),
+        .target(name: "TorchFormat", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO", "TorchFormat"]),
         .executableTarget(
             name: "dvebench",
             dependencies: [
@@ -52,5 +54,6 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
         .testTarget(name: "LandmarksTests", dependencies: ["Landmarks", "HDF5", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HDF5", "TestSupport"]),
+        .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
     ]
 )

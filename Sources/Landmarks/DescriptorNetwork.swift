@@ -34,7 +34,12 @@ public enum DescriptorNetworks {
         let network: any DescriptorNetwork
         switch architecture {
         case .smallNet: network = SmallNet(outputChannels: outputChannels)
-        case .hourglass: throw UnsupportedArchitecture(architecture: architecture)
+        case .hourglass:
+            // Only an absurd channel count (outside 1...65536) fails here; the trainer validates it first.
+            guard let hourglass = try? HourglassNet(outputChannels: outputChannels) else {
+                throw UnsupportedArchitecture(architecture: architecture)
+            }
+            network = hourglass
         }
         network.initialize(using: &generator)
         return network

@@ -27,10 +27,20 @@ import TestSupport
         #expect(integrity.allSatisfy { $0.outcome == .pass }, "\(integrity.filter { $0.outcome != .pass })")
     }
 
-    @Test func filesThisBuildCannotRecomputeAreNotCoveredNeverPassed() {
+    @Test func theReferenceSetIsCoveredCompletely() {
         let report = GoldenVerifier.verify(directory: Fixtures.golden)
+        #expect(report.uncovered.isEmpty, "\(report.uncovered.map(\.file))")
+    }
+
+    @Test func filesThisBuildCannotRecomputeAreNotCoveredNeverPassed() throws {
+        let dir = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: Fixtures.goldenAlt.appendingPathComponent("smallnet.h5"),
+                                         to: dir.appendingPathComponent("smallnet.h5"))
+        try Data("not a golden file".utf8).write(to: dir.appendingPathComponent("future-model.h5"))
+        let report = GoldenVerifier.verify(directory: dir)
         let uncovered = Set(report.uncovered.map(\.file))
-        #expect(uncovered.contains("checkpoints/smallnet16-legacy.pth"))
+        #expect(uncovered == ["future-model.h5"])
         for file in uncovered {
             #expect(!report.checks.contains { $0.file == file && $0.outcome == .pass }, "\(file) passed a check")
         }

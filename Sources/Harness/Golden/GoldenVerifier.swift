@@ -13,6 +13,7 @@ public enum GoldenVerifier {
     typealias FileVerifier = @Sendable (_ file: HDF5File, _ name: String) -> [GoldenCheck]
 
     static let verifiers: [String: FileVerifier] = [
+        "hourglass.h5": HourglassGolden.verify,
         "keypoints.h5": KeypointsGolden.verify,
         "losses.h5": LossesGolden.verify,
         "matching.h5": MatchingGolden.verify,
@@ -20,6 +21,14 @@ public enum GoldenVerifier {
         "smallnet.h5": SmallNetGolden.verify,
         "tps.h5": TPSGolden.verify,
         // One line per golden file; keep this list sorted.
+    ]
+
+    /// A verifier for a folder of files that are not HDF5 (the `.pth` checkpoints): given the directory
+    /// and the folder's files (relative names), it reports every one of them.
+    typealias FolderVerifier = @Sendable (_ directory: URL, _ files: [String]) -> [GoldenCheck]
+
+    static let folderVerifiers: [String: FolderVerifier] = [
+        CheckpointsGolden.folder: CheckpointsGolden.verify,
     ]
 
     /// Files that document or index the set rather than hold checkable data.
@@ -37,7 +46,15 @@ public enum GoldenVerifier {
         if files.contains(GoldenManifest.fileName) {
             report.checks += GoldenManifest.verify(directory: directory)
         }
-        for name in files where name != GoldenManifest.fileName && !documentation.contains(name) {
+        var claimed: Set<String> = []
+        for (folder, verifier) in folderVerifiers.sorted(by: { $0.key < $1.key }) {
+            let members = files.filter { $0.hasPrefix(folder) }
+            guard !members.isEmpty else { continue }
+            progress?(folder)
+            report.checks += verifier(directory, members)
+            claimed.formUnion(members)
+        }
+        for name in files where name != GoldenManifest.fileName && !documentation.contains(name) && !claimed.contains(name) {
             progress?(name)
             guard let verifier = verifiers[name] else {
                 report.checks.append(GoldenCheck(file: name, name: "(whole file)", outcome: .notCovered,

@@ -47,6 +47,18 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             seed: seed, checkpointEvery: 500)
     }
 
+    /// The Hourglass recipe of `configs/celeba/hourglass-64d-dve.json`: no `loss_args`, so the descriptors
+    /// are normalised (×20); 16 pairs; one parameter group; StepLR(50, 0.1); imwidth 136, crop 20 (96×96).
+    public static func hourglassCelebA(outputChannels: Int = 64, dve: Bool = true, seed: UInt64 = 0) throws -> TrainingConfiguration {
+        try TrainingConfiguration(
+            architecture: .hourglass, outputChannels: outputChannels, exchangeDescriptors: dve, normalizeVectors: true, pow: 0.5,
+            batchPairs: 16, epochs: 100, stepsPerEpoch: nil, learningRate: 1e-3, biasLearningRate: nil,
+            weightDecay: 0, adam: AdamConfiguration(),
+            schedule: .step(size: 50, gamma: 0.1),
+            imageWidth: 136, crop: 20, warpAmplitudes: .training, linspace: .torch1_1, alignCorners: .true,
+            seed: seed, checkpointEvery: 500)
+    }
+
     /// Every value a run could not start with, named.
     public func validate() throws(TrainingError) {
         func require(_ ok: Bool, _ field: String, _ value: Any, _ rule: String) throws(TrainingError) {
@@ -62,6 +74,12 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
         try require(weightDecay.isFinite && weightDecay >= 0, "weightDecay", weightDecay, "must be finite and ≥ 0")
         try require(pow.isFinite && pow > 0, "pow", pow, "must be finite and positive")
         try require(crop >= 0 && imageWidth - 2 * crop >= 4, "crop", crop, "must leave at least 4 pixels of \(imageWidth)")
+        if architecture == .hourglass {
+            // Four 2× poolings inside the hourglass after the stride-2 stem and the stride-2 pool.
+            let side = imageWidth - 2 * crop, multiple = HourglassWidths.reference(outputChannels: outputChannels).inputSideMultiple
+            try require(side % multiple == 0, "crop", crop,
+                        "must leave a side divisible by \(multiple) for the hourglass (imwidth \(imageWidth) leaves \(side))")
+        }
         try require(checkpointEvery > 0, "checkpointEvery", checkpointEvery, "must be positive")
     }
 }
