@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(
@@ -40,7 +41,7 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "Landmarks", dependencies: ["Tensors", "ImageIO"]),
         .target(name: "TorchFormat", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO", "TorchFormat"]),
+        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO", "TorchFormat", .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "dvebench",
             dependencies: [
