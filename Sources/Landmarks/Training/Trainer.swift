@@ -41,8 +41,11 @@ public final class Trainer {
     /// One value per iteration run so far, across resumes.
     public private(set) var losses: [Double]
 
+    /// - Parameter initialWeights: start from these weights instead of a fresh initialisation
+    ///   (unsupervised fine-tuning starts from the CelebA embedding, `finetune_from`). A stored
+    ///   checkpoint in `store` still wins, so an interrupted fine-tuning resumes where it stopped.
     public init(configuration: TrainingConfiguration, source: any TrainingImageSource,
-                store: (any TrainingCheckpointStore)? = nil) throws(TrainingError) {
+                store: (any TrainingCheckpointStore)? = nil, initialWeights: StateDict? = nil) throws(TrainingError) {
         try configuration.validate()
         guard source.count >= configuration.batchPairs else {
             throw .tooFewImages(available: source.count, batchPairs: configuration.batchPairs)
@@ -56,6 +59,12 @@ public final class Trainer {
         } catch {
             throw .invalidConfiguration(field: "architecture", value: configuration.architecture.rawValue,
                                         requirement: "\(error)")
+        }
+        if let initialWeights {
+            do { try model.load(initialWeights, source: "initial weights") } catch {
+                throw .invalidConfiguration(field: "initialWeights", value: "\(initialWeights.count) tensors",
+                                            requirement: "must load into \(configuration.architecture): \(error)")
+            }
         }
         // Nothing reads the gradient with respect to the images.
         convolutions(in: model).first?.computesInputGradient = false

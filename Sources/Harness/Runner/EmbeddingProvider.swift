@@ -1,0 +1,127 @@
+import Foundation
+import Landmarks
+import Tensors
+import TorchFormat
+
+/// Where a row's descriptor network comes from: the released checkpoint (`checkpoint` mode) or
+/// training per the manifest's recipe (`train` mode).
+public enum RunMode: String, Sendable, CaseIterable {
+    case checkpoint
+    case train
+}
+
+/// A descriptor network ready for a protocol, with what produced it.
+struct ObtainedEmbedding {
+    var network: any DescriptorNetwork
+    /// The released keypoint regressor, for `embedding+regressor` checkpoints.
+    var regressor: IntermediateKeypointPredictor?
+    var details: [String: String]
+    var seeds: [UInt64]
+}
+
+/// Why a row cannot get its network here; the row is reported as skipped with this reason.
+struct EmbeddingUnavailable: Error, CustomStringConvertible {
+    var reason: String
+    var description: String { reason }
+}
+
+/// Trains (or loads) embeddings, once per recipe: the matching row and the regression rows of the same
+/// model share one training run. Training state lives in `workDirectory` (one HDF5 training
+/// checkpoint per recipe), so an interrupted run resumes mid-training and a rerun reuses it.
+final class EmbeddingProvider {
+    let mode: RunMode
+    let resolver: DatasetResolver
+    let checkpointsDirectory: String?
+    let workDirectory: String
+    private var trained: [String: StateDict] = [:]
+
+    init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String) {
+        self.mode = mode
+        self.resolver = resolver
+        self.checkpointsDirectory = checkpointsDirectory
+        self.workDirectory = workDirectory
+    }
+
+    func embedding(for manifest: Manifest, progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
+        switch mode {
+        case .checkpoint: return try released(manifest)
+        case .train: return try trainedEmbedding(manifest, progress: progress)
+        }
+    }
+
+    // MARK: released checkpoints
+
+    private func released(_ manifest: Manifest) throws -> ObtainedEmbedding {
+        guard let checkpoint = manifest.model.checkpoint else {
+            throw EmbeddingUnavailable(reason: "the paper publishes no checkpoint for this row (use --mode train)")
+        }
+        guard let directory = checkpointsDirectory else {
+            throw EmbeddingUnavailable(reason: "checkpoint mode needs --checkpoints DIR holding \(checkpoint.file) (\(checkpoint.url))")
+        }
+        let path = (directory as NSString).appendingPathComponent(checkpoint.file)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw EmbeddingUnavailable(reason: "checkpoint \(path) not found; download it from \(checkpoint.url)")
+        }
+        let loaded = try CheckpointModels.load(path: path)
+        let problems = CheckpointModels.mismatches(loaded, architecture: manifest.model.architecture,
+                                                   embeddingDim: manifest.model.embeddingDim, dve: manifest.model.dve)
+        guard problems.isEmpty else {
+            throw RunnerError.invalidRecipe(manifest: manifest.id, reason: "checkpoint \(path) does not match the manifest: "
+                                            + problems.joined(separator: "; "))
+        }
+        var details = ["checkpoint": checkpoint.file, "checkpoint.sha256": loaded.sha256]
+        if let epoch = loaded.summary.epoch { details["checkpoint.epoch"] = String(epoch) }
+        return ObtainedEmbedding(network: loaded.network, regressor: loaded.regressor, details: details, seeds: [])
+    }
+
+    // MARK: training from scratch
+
+    private func trainedEmbedding(_ manifest: Manifest, progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
+        let model = manifest.model
+        let base = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale,
+                                                  finetuning: false, manifest: manifest.id)
+        let baseKey = key(base, dataset: model.recipe.dataset, parent: nil)
+        var details = ["embedding.recipe": model.recipe.config, "embedding.key": String(baseKey.prefix(16)),
+                       "embedding.steps": String(base.epochs * (base.stepsPerEpoch ?? 0))]
+        var weights = try train(base, dataset: model.recipe.dataset, key: baseKey, initial: nil, progress: progress)
+        var seeds = [base.seed]
+        var configuration = base
+        if let finetune = manifest.finetune {
+            let tuned = try RecipeTranslation.training(model: model, recipe: finetune.recipe, scale: resolver.scale,
+                                                       finetuning: true, manifest: manifest.id)
+            let tunedKey = key(tuned, dataset: finetune.dataset, parent: baseKey)
+            weights = try train(tuned, dataset: finetune.dataset, key: tunedKey, initial: weights, progress: progress)
+            details["finetune.recipe"] = finetune.recipe.config
+            details["finetune.key"] = String(tunedKey.prefix(16))
+            seeds.append(tuned.seed)
+            configuration = tuned
+        }
+        var generator = SeededGenerator(seed: 0)
+        let network = try DescriptorNetworks.make(configuration.architecture, outputChannels: configuration.outputChannels,
+                                                  using: &generator)
+        try network.load(weights, source: "trained embedding \(baseKey.prefix(16))")
+        return ObtainedEmbedding(network: network, regressor: nil, details: details, seeds: seeds)
+    }
+
+    /// A digest of everything that decides the trained weights.
+    private func key(_ configuration: TrainingConfiguration, dataset: String, parent: String?) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = (try? encoder.encode(configuration)).map { String(decoding: $0, as: UTF8.self) } ?? "\(configuration)"
+        return SHA256.hexDigest(Array("\(json)|\(dataset)|\(resolver.description)|\(parent ?? "-")".utf8))
+    }
+
+    private func train(_ configuration: TrainingConfiguration, dataset: String, key: String, initial: StateDict?,
+                       progress: @escaping (TrainingProgress) -> Void) throws -> StateDict {
+        if let weights = trained[key] { return weights }
+        let preprocessing = try DatasetPreprocessing(imageWidth: configuration.imageWidth, crop: configuration.crop)
+        let source = try resolver.dataset(dataset, split: .embeddingTraining, preprocessing: preprocessing)
+        try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
+        let store = HDF5CheckpointStore(path: (workDirectory as NSString).appendingPathComponent("\(key.prefix(24)).h5"))
+        let trainer = try Trainer(configuration: configuration, source: source, store: store, initialWeights: initial)
+        try trainer.run(progress: progress)
+        let weights = trainer.model.stateDict()
+        trained[key] = weights
+        return weights
+    }
+}

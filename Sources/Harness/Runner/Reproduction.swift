@@ -1,0 +1,32 @@
+import Foundation
+
+/// The embedded default (`dvebench reproduce`, `make reproduce`): the synthetic counterparts of the
+/// seed tables — matching (S01) and MAFL-style regression (S02) for SmallNet 3/16/32/64 with and
+/// without DVE — trained from scratch and evaluated on SynthFaces, with no dataset or checkpoint on
+/// the machine. The quick tier (CI) keeps the 16- and 64-dimensional models, where DVE matters most
+/// in the paper.
+public enum Reproduction {
+    public static let tables: Set<String> = ["S01", "S02"]
+    public static let quickDimensions: Set<Int> = [16, 64]
+
+    public static func scale(quick: Bool) -> RunScale { quick ? .quick : .standard }
+
+    /// The rows of the tier, sorted by id.
+    public static func rows(from all: [RunRow], quick: Bool) -> [RunRow] {
+        all.filter { row in
+            let m = row.manifest
+            return tables.contains(m.table.short) && m.model.architecture == "smallnet"
+                && (!quick || quickDimensions.contains(m.model.embeddingDim))
+        }.sorted { $0.manifest.id < $1.manifest.id }
+    }
+
+    /// Threads are fixed (2) unless asked otherwise: results are bit-reproducible for a given thread
+    /// count, and `expected/synthetic.h5` was blessed with two.
+    public static let defaultThreads = 2
+
+    public static func options(quick: Bool, outputDirectory: String, repositoryRoot: URL, threads: Int,
+                               force: Bool, command: String) -> RunnerOptions {
+        RunnerOptions(mode: .train, scale: scale(quick: quick), outputDirectory: outputDirectory,
+                      repositoryRoot: repositoryRoot, threads: threads, force: force, command: command)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Landmarks
+import Tensors
+
+/// What a protocol produced for one row, before it becomes a `RowResult`.
+struct ProtocolOutcome {
+    var metrics: [MetricValue]
+    var details: [String: String] = [:]
+    var seeds: [UInt64] = []
+    var figures: RowFigures?
+}
+
+/// Progress of one row, forwarded to the caller of `Runner.run`.
+public enum RowProgress: Sendable {
+    case training(TrainingProgress)
+    case matching(MatchingProgress)
+    case regression(RegressionProgress)
+}
+
+/// Runs a manifest's protocol on a network.
+struct RowExecution {
+    let resolver: DatasetResolver
+    let repositoryRoot: URL
+    let descriptorCache: RegressionDescriptorCache
+    let figures: Bool
+
+    func run(_ manifest: Manifest, embedding: ObtainedEmbedding,
+             progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
+        let evaluation = manifest.evaluation
+        let preprocessing = try DatasetPreprocessing(imageWidth: evaluation.imwidth, crop: evaluation.crop)
+        switch manifest.protocol.kind {
+        case "matching":
+            let test = try resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing)
+            return try matching(manifest, network: embedding.network, test: test, progress: progress)
+        case "regression":
+            let train = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .train, preprocessing: preprocessing))
+            let test = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing))
+            if let regressor = embedding.regressor {
+                return try releasedRegressor(regressor, network: embedding.network, test: test, progress: progress)
+            }
+            let options = try RecipeTranslation.regression(manifest.protocol, base: .paper, scale: resolver.scale, manifest: manifest.id)
+            let result = try KeypointRegression.run(network: embedding.network, train: train, test: test, options: options,
+                                                    cache: descriptorCache, progress: { progress(.regression($0)) })
+            return ProtocolOutcome(
+                metrics: [MetricValue(name: "iod_error", value: result.interOcularError)],
+                details: ["regressor": "trained (\(options.epochs) epochs, batch \(options.batchSize))",
+                          "train.items": String(train.count), "test.items": String(test.count)],
+                seeds: [options.seed])
+        case "limited-annotations":
+            let train = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .train, preprocessing: preprocessing))
+            let test = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing))
+            guard let annotations = manifest.protocol.annotations, annotations > 0 else {
+                throw RunnerError.invalidRecipe(manifest: manifest.id, reason: "limited-annotations needs a positive `annotations`")
+            }
+            var options = LimitedAnnotationOptions()
+            options.annotationCounts = [annotations]
+            options.seeds = (manifest.protocol.seeds ?? [0, 1, 2]).map { UInt64(max(0, $0)) }
+            options.selection = .custom(ReferencePicks.pick)
+            options.regression = try RecipeTranslation.regression(manifest.protocol, base: .limitedAnnotations,
+                                                                  scale: resolver.scale, manifest: manifest.id)
+            let result = try KeypointRegression.limitedAnnotations(network: embedding.network, train: train, test: test,
+                                                                   options: options, cache: descriptorCache,
+                                                                   progress: { progress(.regression($0)) })
+            guard let entry = result.entries.first else {
+                throw RunnerError.invalidRecipe(manifest: manifest.id, reason: "the limited-annotation study returned no entry")
+            }
+            return ProtocolOutcome(
+                metrics: [MetricValue(name: "iod_error", value: entry.mean, standardDeviation: entry.standardDeviation,
+                                      runs: entry.errors.count)],
+                details: ["runs": entry.errors.map { String(format: "%.4f", $0) }.joined(separator: " "),
+                          "picks": entry.picks.map { $0.map(String.init).joined(separator: ",") }.joined(separator: " | ")],
+                seeds: options.seeds)
+        default:
+            throw RunnerError.unknownProtocol(manifest: manifest.id, kind: manifest.protocol.kind)
+        }
+    }
+
+    /// Opens the existential so the dataset's regression view can be built.
+    static func keypointSource<Dataset: LandmarkDataset>(_ dataset: Dataset) -> any KeypointImageSource { dataset.regression() }
+
+    private func matching(_ manifest: Manifest, network: any DescriptorNetwork, test: any LandmarkDataset,
+                          progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
+        let evaluation = manifest.evaluation
+        var options = MatchingOptions(imageWidth: evaluation.imwidth, crop: evaluation.crop)
+        var details: [String: String] = [:]
+        // The recorded warps are one stream whose first items every set shares (eval-warps README), so
+        // any set no longer than the file uses them; a longer one falls back to seeded warps, and the
+        // result says so.
+        if let file = manifest.protocol.warps {
+            let path = EvalWarpsFile.directory(repositoryRoot: repositoryRoot).appendingPathComponent(file).path
+            let warps = try EvalWarpsFile.load(path: path)
+            if warps.count >= 2 * (test.count / 2) {
+                options.warps = warps
+            } else {
+                details["warps.note"] = "\(file) holds \(warps.count) items, the set \(test.count): seeded warps"
+            }
+        }
+        let result = try MatchingProtocol.run(network: network, source: test, options: options,
+                                              progress: { progress(.matching($0)) })
+        details["warps"] = result.warpSource.description
+        details["pairs"] = String(result.pairCount)
+        details["keypoints"] = String(result.keypointCount)
+        details["pairs_per_second"] = String(format: "%.1f", result.timings.pairsPerSecond)
+        return ProtocolOutcome(
+            metrics: [MetricValue(name: "same_identity", value: result.sameIdentityError),
+                      MetricValue(name: "different_identity", value: result.differentIdentityError)],
+            details: details, seeds: options.warps == nil ? [options.fallbackSeed] : [])
+    }
+
+    /// A keypoint checkpoint carries the regressor its run trained: its test error is the published
+    /// number, so it is evaluated as released rather than retrained.
+    private func releasedRegressor(_ regressor: IntermediateKeypointPredictor, network: any DescriptorNetwork,
+                                   test: any KeypointImageSource,
+                                   progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
+        let (set, _) = try KeypointRegression.descriptors(network: network, source: test, cache: descriptorCache,
+                                                          progress: { progress(.regression($0)) })
+        let predictions = KeypointRegression.predict(regressor, on: set)
+        let error = try interOcularError(predictions: predictions, targets: set.targets, eyes: test.eyes)
+        return ProtocolOutcome(metrics: [MetricValue(name: "iod_error", value: error.value)],
+                               details: ["regressor": "released", "test.items": String(test.count)])
+    }
+}
+
+/// The training images a limited-annotation run uses: the reference's numpy picks for AFLW_M's 10 122
+/// training rows (datasets.md, `restrict_annos`), and for any other set size a seeded draw without
+/// replacement, so synthetic sets are deterministic too.
+enum ReferencePicks {
+    static let aflwMTrainCount = 10_122
+    static let aflwM: [UInt64: [Int]] = [
+        0: [3304, 3435, 6597, 3580, 7520, 8268, 5506, 3779, 1060, 1645, 2443, 565, 7216, 2767, 6042, 5608, 982, 3007, 6829, 9352],
+        1: [8697, 6435, 7686, 6281, 1777, 2820, 2168, 2812, 6189, 6529, 1851, 911, 6729, 4625, 921, 1308, 8018, 6291, 7364, 3737],
+        2: [5444, 6282, 6163, 2748, 4358, 9604, 8143, 5871, 359, 9083, 5149, 4593, 9312, 32, 2786, 3134, 6198, 4820, 2339, 2874],
+    ]
+
+    @Sendable static func pick(seed: UInt64, count: Int, available: Int) -> [Int] {
+        if available == aflwMTrainCount, let picks = aflwM[seed], count <= picks.count { return Array(picks.prefix(count)) }
+        var generator = SeededGenerator(seed: SeededGenerator.derive(seed, 0x11_4E_0A))
+        return Array(generator.permutation(available).prefix(min(count, available)))
+    }
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Landmarks
+import Tensors
+
+/// A manifest as the runner receives it: decoded, with its file and the digest of its bytes.
+public struct RunRow: Sendable {
+    public var manifest: Manifest
+    public var path: String
+    public var sha256: String
+
+    public init(manifest: Manifest, path: String, sha256: String) {
+        self.manifest = manifest
+        self.path = path
+        self.sha256 = sha256
+    }
+}
+
+/// `--shard i/n`: rows sorted by id, every n-th starting at the i-th (1-based).
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public var index: Int
+    public var count: Int
+
+    public init(parsing text: String) throws(RunnerError) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else {
+            throw .invalidShard(text)
+        }
+        index = i
+        count = n
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    func selects(position: Int) -> Bool { position % count == index - 1 }
+}
+
+public struct RunnerOptions: Sendable {
+    public var mode: RunMode
+    public var scale: RunScale
+    /// The reference's `data/` folder; nil runs on SynthFaces.
+    public var dataRoot: String?
+    public var checkpointsDirectory: String?
+    /// Holds `results.h5`, the training checkpoints (`models/`) and the descriptor cache.
+    public var outputDirectory: String
+    /// Where `expected/` (evaluation warps) is found.
+    public var repositoryRoot: URL
+    public var threads: Int
+    public var shard: Shard?
+    /// Rerun rows that already finished.
+    public var force: Bool
+    public var command: String
+
+    public init(mode: RunMode, scale: RunScale, dataRoot: String? = nil, checkpointsDirectory: String? = nil,
+                outputDirectory: String, repositoryRoot: URL, threads: Int, shard: Shard? = nil, force: Bool = false,
+                command: String = "dvebench run") {
+        self.mode = mode
+        self.scale = scale
+        self.dataRoot = dataRoot
+        self.checkpointsDirectory = checkpointsDirectory
+        self.outputDirectory = outputDirectory
+        self.repositoryRoot = repositoryRoot
+        self.threads = threads
+        self.shard = shard
+        self.force = force
+        self.command = command
+    }
+
+    public var resultsPath: String { (outputDirectory as NSString).appendingPathComponent(Runner.resultsFileName) }
+}
+
+/// What the runner reports while it works; the CLI turns these into progress bars.
+public enum RunnerEvent: Sendable {
+    case rowStarted(id: String, position: Int, total: Int)
+    case rowProgress(id: String, RowProgress)
+    /// A finished row from an earlier run with the same manifest bytes and settings, kept as it was.
+    case rowReused(RowResult)
+    case rowFinished(RowResult)
+}
+
+/// Runs manifest rows and writes every row's result to `results.h5` as soon as it is known, so an
+/// interrupted run loses at most the row in progress (and that row's training resumes from its last
+/// training checkpoint).
+public final class Runner {
+    public static let resultsFileName = "results.h5"
+    public let options: RunnerOptions
+    private let resolver: DatasetResolver
+    private let embeddings: EmbeddingProvider
+    private let execution: RowExecution
+
+    public init(options: RunnerOptions) {
+        self.options = options
+        resolver = DatasetResolver(dataRoot: options.dataRoot, scale: options.scale)
+        let work = options.outputDirectory as NSString
+        embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
+                                       workDirectory: work.appendingPathComponent("models"))
+        execution = RowExecution(resolver: resolver, repositoryRoot: options.repositoryRoot,
+                                 descriptorCache: RegressionDescriptorCache(
+                                    directory: URL(fileURLWithPath: work.appendingPathComponent("descriptor-cache"))),
+                                 figures: true)
+    }
+
+    /// The rows this runner (and shard) will run, sorted by id.
+    public func selected(_ rows: [RunRow]) -> [RunRow] {
+        let sorted = rows.sorted { $0.manifest.id < $1.manifest.id }
+        guard let shard = options.shard else { return sorted }
+        return sorted.enumerated().filter { shard.selects(position: $0.offset) }.map(\.element)
+    }
+
+    public func run(_ rows: [RunRow], events: @escaping (RunnerEvent) -> Void = { _ in }) throws -> ResultSet {
+        Runtime.configure(threads: options.threads)
+        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let provenance = Provenance.current(command: options.command, threads: options.threads)
+        var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
+        results.provenance = provenance
+        let todo = selected(rows)
+        for (position, row) in todo.enumerated() {
+            if !options.force, let earlier = results.rows.first(where: { $0.id == row.manifest.id }), reusable(earlier, for: row) {
+                events(.rowReused(earlier))
+                continue
+            }
+            events(.rowStarted(id: row.manifest.id, position: position + 1, total: todo.count))
+            let result = runRow(row) { events(.rowProgress(id: row.manifest.id, $0)) }
+            results.upsert(result)
+            try ResultsFile.save(results, to: options.resultsPath)
+            events(.rowFinished(result))
+        }
+        return results
+    }
+
+    private func reusable(_ earlier: RowResult, for row: RunRow) -> Bool {
+        earlier.status == .finished && earlier.manifestSHA256 == row.sha256 && earlier.mode == options.mode.rawValue
+            && earlier.scale == options.scale.name && earlier.dataSource == resolver.description
+    }
+
+    private func runRow(_ row: RunRow, progress: @escaping (RowProgress) -> Void) -> RowResult {
+        let start = Date()
+        let manifest = row.manifest
+        func result(_ status: RowResult.Status, _ outcome: ProtocolOutcome? = nil, details: [String: String] = [:],
+                    seeds: [UInt64] = []) -> RowResult {
+            RowResult(id: manifest.id, manifestSHA256: row.sha256, status: status, metrics: outcome?.metrics ?? [],
+                      mode: options.mode.rawValue, scale: options.scale.name, dataSource: resolver.description,
+                      seeds: seeds + (outcome?.seeds ?? []), wallSeconds: Date().timeIntervalSince(start),
+                      details: details.merging(outcome?.details ?? [:]) { a, _ in a }, figures: outcome?.figures)
+        }
+        let embedding: ObtainedEmbedding
+        do {
+            embedding = try embeddings.embedding(for: manifest) { progress(.training($0)) }
+        } catch {
+            return result(Self.classify(error, stage: "model"))
+        }
+        do {
+            let outcome = try execution.run(manifest, embedding: embedding, progress: progress)
+            return result(.finished, outcome, details: embedding.details, seeds: embedding.seeds)
+        } catch {
+            return result(Self.classify(error, stage: manifest.protocol.kind), details: embedding.details, seeds: embedding.seeds)
+        }
+    }
+
+    /// Absent inputs make a row skipped (it cannot run here); anything else that goes wrong fails it.
+    static func classify(_ error: any Error, stage: String) -> RowResult.Status {
+        if let unavailable = error as? EmbeddingUnavailable { return .skipped(reason: unavailable.reason) }
+        if let dataset = error as? DatasetError, case .missingFiles = dataset { return .skipped(reason: "\(dataset)") }
+        return .failed(message: "\(stage): \(error)")
+    }
+}

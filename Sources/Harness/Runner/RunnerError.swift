@@ -1,0 +1,25 @@
+/// Why the runner could not do what it was asked (as opposed to a row that could not run here, which
+/// is a skipped row, not an error).
+public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
+    case unknownDataset(String)
+    case unknownArchitecture(String)
+    case unknownProtocol(manifest: String, kind: String)
+    case invalidRecipe(manifest: String, reason: String)
+    case invalidShard(String)
+    case noRowsSelected(String)
+    case resultsFile(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unknownDataset(let name):
+            "unknown dataset '\(name)' (known: celeba, mafl, aflw-r, aflw-m, 300w)"
+        case .unknownArchitecture(let name): "unknown architecture '\(name)' (known: smallnet, hourglass)"
+        case .unknownProtocol(let manifest, let kind):
+            "\(manifest): unknown protocol '\(kind)' (known: matching, regression, limited-annotations)"
+        case .invalidRecipe(let manifest, let reason): "\(manifest): \(reason)"
+        case .invalidShard(let text): "--shard \(text): expected i/n with 1 ≤ i ≤ n"
+        case .noRowsSelected(let what): "no manifest rows selected by \(what)"
+        case .resultsFile(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}
