@@ -12,7 +12,7 @@ public enum Reproduction {
     public static func scale(quick: Bool) -> RunScale { quick ? .quick : .standard }
 
     /// The rows of the tier, sorted by id.
-    public static func rows(from all: [RunRow], quick: Bool) -> [RunRow] {
+    public static func rows(from all: [LoadedManifest], quick: Bool) -> [LoadedManifest] {
         all.filter { row in
             let m = row.manifest
             return tables.contains(m.table.short) && m.model.architecture == "smallnet"

@@ -2,19 +2,6 @@ import Foundation
 import Landmarks
 import Tensors
 
-/// A manifest as the runner receives it: decoded, with its file and the digest of its bytes.
-public struct RunRow: Sendable {
-    public var manifest: Manifest
-    public var path: String
-    public var sha256: String
-
-    public init(manifest: Manifest, path: String, sha256: String) {
-        self.manifest = manifest
-        self.path = path
-        self.sha256 = sha256
-    }
-}
-
 /// `--shard i/n`: rows sorted by id, every n-th starting at the i-th (1-based).
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
@@ -100,13 +87,13 @@ public final class Runner {
     }
 
     /// The rows this runner (and shard) will run, sorted by id.
-    public func selected(_ rows: [RunRow]) -> [RunRow] {
+    public func selected(_ rows: [LoadedManifest]) -> [LoadedManifest] {
         let sorted = rows.sorted { $0.manifest.id < $1.manifest.id }
         guard let shard = options.shard else { return sorted }
         return sorted.enumerated().filter { shard.selects(position: $0.offset) }.map(\.element)
     }
 
-    public func run(_ rows: [RunRow], events: @escaping (RunnerEvent) -> Void = { _ in }) throws -> ResultSet {
+    public func run(_ rows: [LoadedManifest], events: @escaping (RunnerEvent) -> Void = { _ in }) throws -> ResultSet {
         Runtime.configure(threads: options.threads)
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let provenance = Provenance.current(command: options.command, threads: options.threads)
@@ -127,12 +114,12 @@ public final class Runner {
         return results
     }
 
-    private func reusable(_ earlier: RowResult, for row: RunRow) -> Bool {
+    private func reusable(_ earlier: RowResult, for row: LoadedManifest) -> Bool {
         earlier.status == .finished && earlier.manifestSHA256 == row.sha256 && earlier.mode == options.mode.rawValue
             && earlier.scale == options.scale.name && earlier.dataSource == resolver.description
     }
 
-    private func runRow(_ row: RunRow, progress: @escaping (RowProgress) -> Void) -> RowResult {
+    private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) -> RowResult {
         let start = Date()
         let manifest = row.manifest
         func result(_ status: RowResult.Status, _ outcome: ProtocolOutcome? = nil, details: [String: String] = [:],
