@@ -43,6 +43,20 @@ extension MatchingProtocol {
     /// `.to(uint8)` truncation → ToTensor + Normalize.
     static func prepareItem(index: Int, source: any EvaluationImageSource, warper: Warper, crop: Int,
                             weights: (first: TPSWeights, second: TPSWeights)?, fallbackSeed: UInt64) throws(MatchingError) -> PreparedItem {
+        let warped = try warpItem(index: index, source: source, warper: warper, crop: crop, weights: weights,
+                                  fallbackSeed: fallbackSeed)
+        let data = warped.data.storage
+        let half = data.count / 2
+        return PreparedItem(doubly: Array(data[..<half]), singly: Array(data[half...]),
+                            kp1: warped.pair.kp1?.storage ?? [], kp2: warped.pair.kp2?.storage ?? [])
+    }
+
+    /// The warp step of `prepareItem`, shared with `warpedItem(index:source:options:)` so report figures
+    /// show exactly the pixels and keypoints the protocol used. `bytes` is the truncated uint8 pair
+    /// `(A, B)`, `data` its normalisation.
+    static func warpItem(index: Int, source: any EvaluationImageSource, warper: Warper, crop: Int,
+                         weights: (first: TPSWeights, second: TPSWeights)?,
+                         fallbackSeed: UInt64) throws(MatchingError) -> (pair: WarpedPair, bytes: [UInt8], data: Tensor) {
         let item: EvaluationItem
         do { item = try source.item(at: index) } catch let error as MatchingError {
             throw error
@@ -68,10 +82,8 @@ extension MatchingProtocol {
         }
         do {
             let pair = try warper.warp(item.image, keypoints: item.keypoints, crop: crop, weights: chosen)
-            let data = try pair.datasetData().data.storage
-            let half = data.count / 2
-            return PreparedItem(doubly: Array(data[..<half]), singly: Array(data[half...]),
-                                kp1: pair.kp1?.storage ?? [], kp2: pair.kp2?.storage ?? [])
+            let (bytes, data) = try pair.datasetData()
+            return (pair, bytes, data)
         } catch {
             throw .warp(index: index, underlying: "\(error)")
         }
