@@ -101,10 +101,37 @@ struct RowExecution {
         details["pairs"] = String(result.pairCount)
         details["keypoints"] = String(result.keypointCount)
         details["pairs_per_second"] = String(format: "%.1f", result.timings.pairsPerSecond)
-        return ProtocolOutcome(
+        var outcome = ProtocolOutcome(
             metrics: [MetricValue(name: "same_identity", value: result.sameIdentityError),
                       MetricValue(name: "different_identity", value: result.differentIdentityError)],
             details: details, seeds: options.warps == nil ? [options.fallbackSeed] : [])
+        if figures {
+            // Pictures are a courtesy of the report: a row's numbers never depend on them.
+            do {
+                var rowFigures = try embeddingFigure(network: network, source: test, options: options)
+                rowFigures.matches = try MatchFigures.make(result: result, source: test)
+                outcome.figures = rowFigures
+            } catch {
+                outcome.details["figures"] = "not drawn: \(error)"
+            }
+        }
+        return outcome
+    }
+
+    /// The first evaluation image as the network saw it (singly warped, cropped) and the first three
+    /// principal components of its descriptors as RGB.
+    private func embeddingFigure(network: any DescriptorNetwork, source: any EvaluationImageSource,
+                                 options: MatchingOptions) throws -> RowFigures {
+        let item = try MatchingProtocol.warpedItem(index: 0, source: source, options: options)
+        let side = item.side, plane = side * side
+        var input = Tensor(shape: [1, 3, side, side])
+        for c in 0..<3 {
+            let mean = WarpedImageConversion.mean[c], std = WarpedImageConversion.std[c]
+            for i in 0..<plane { input[flat: c * plane + i] = (Float(item.singly[c * plane + i]) / 255 - mean) / std }
+        }
+        let descriptors = network.forward(input, training: false)
+        return RowFigures(embeddingInput: try RGBPicture(normalizedImage: input),
+                          embeddingPCA: try EmbeddingPCA.picture(descriptors: descriptors))
     }
 
     /// A keypoint checkpoint carries the regressor its run trained: its test error is the published
