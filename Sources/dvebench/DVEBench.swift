@@ -5,6 +5,6 @@ struct DVEBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvebench",
         abstract: "Reproduce and benchmark DVE (unsupervised facial landmarks by exchanging descriptor vectors).",
-        subcommands: [Golden.self, Inspect.self, Export.self, Synth.self]
+        subcommands: [Golden.self, Inspect.self, Export.self, Synth.self, Diff.self, Bless.self, Compare.self, Merge.self]
     )
 }

@@ -1,0 +1,12 @@
+import ArgumentParser
+import Foundation
+
+/// Prints `dvebench <command>: <error>` to standard error and exits with `code`: the results
+/// commands' errors already name the file and the problem, so nothing is added.
+func fail(_ command: String, _ error: any Error, code: Int32 = 1) -> ExitCode {
+    FileHandle.standardError.write(Data("dvebench \(command): \(error)\n".utf8))
+    return ExitCode(code)
+}
+
+/// The command line as typed, for provenance.
+var commandLine: String { CommandLine.arguments.joined(separator: " ") }
