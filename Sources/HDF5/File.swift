@@ -70,9 +70,7 @@ public final class HDF5File: @unchecked Sendable {
     ///
     /// An existing file at `path` is left alone until `commit()` replaces it.
     public static func create(at path: String) throws(HDF5Error) -> HDF5File {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)").path
+        let temporary = temporarySibling(of: path, suffix: UUID().uuidString)
         return try HDF5Library.run { () throws(HDF5Error) -> HDF5File in
             let fapl = try fileAccessList(path)
             let id = H5Fcreate(temporary, dve_h5f_acc_excl(), dve_h5p_default(), fapl.raw)

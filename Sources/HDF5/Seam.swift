@@ -14,7 +14,7 @@ internal import Foundation
 /// which makes the error stack and its auto-print setting *per thread*. So
 /// printing is switched off on every entry, not once: otherwise each new
 /// thread would print HDF5's stack dumps to stderr again.
-enum HDF5Library {
+public enum HDF5Library {
     private static let lock = NSRecursiveLock()
 
     /// Runs `body` with the lock held and HDF5's stderr error printing off.

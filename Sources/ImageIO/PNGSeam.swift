@@ -27,6 +27,9 @@ internal import CPNG
 /// Also stricter than Pillow: a stream that ends before its IEND chunk is
 /// `.truncatedData` (Pillow accepts a missing IEND).
 enum LibPNG {
+    /// The loaded libpng's own version string (run time, not the headers').
+    static var version: String { png_get_libpng_ver(nil).map { String(cString: $0) } ?? "unknown" }
+
     /// Sample layouts accepted by `encode` (1–4 interleaved 8-bit channels).
     enum Layout: Int {
         case gray = 1, grayAlpha = 2, rgb = 3, rgba = 4

@@ -21,6 +21,9 @@ internal import CTurboJPEG
 /// libjpeg/Pillow; we always pass `TJFLAG_ACCURATEDCT` (ISLOW) so output
 /// matches `PIL.Image.save(..., quality=q, subsampling=...)`.
 enum TurboJPEG {
+    /// The libjpeg-turbo headers this build was compiled against: TurboJPEG has no run-time version call.
+    static var headerVersion: String { String(cString: dve_libjpeg_turbo_version()) }
+
     /// Raw layout of samples handed to or returned by TurboJPEG.
     enum Layout {
         case rgb, gray, cmyk

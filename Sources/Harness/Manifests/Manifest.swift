@@ -225,3 +225,12 @@ public struct ToleranceSpec: Sendable, Codable, Equatable {
         case absolute, relative, rule
     }
 }
+
+extension MetricSpec {
+    /// The tolerance a run in `mode` is held to: a model trained from scratch (`train`) cannot be
+    /// expected to land as close as the released weights, so it gets `trainTolerance` when the
+    /// manifest gives one.
+    public func tolerance(forMode mode: String) -> ToleranceSpec {
+        mode == "train" ? (trainTolerance ?? tolerance) : tolerance
+    }
+}

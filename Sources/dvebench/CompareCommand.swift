@@ -1,0 +1,41 @@
+import ArgumentParser
+import Harness
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show two results files, or two row groups of one, side by side (A, B, B − A).",
+        discussion: """
+        Rows of A matching --rows pair with rows of B (A itself when B is omitted) matching \
+        --against when the patterns' wildcards matched the same text: \
+        --rows 'T01/celeba-smallnet-*/matching' --against 'T01/celeba-hourglass-*/matching' \
+        pairs the SmallNet and Hourglass rows of T01 with the same dimension and loss. \
+        * matches any text (slashes too), ? one character. Metrics pair by name.
+        """
+    )
+
+    @Argument(help: "Results file A.")
+    var a: String
+
+    @Argument(help: "Results file B (default: A).")
+    var b: String?
+
+    @Option(help: "Rows of A to compare (default: all).")
+    var rows: String?
+
+    @Option(help: "Rows of B to pair them with (default: the --rows pattern).")
+    var against: String?
+
+    func validate() throws {
+        if b == nil && against == nil {
+            throw ValidationError("give a second results file, or --against to compare rows of one file")
+        }
+    }
+
+    func run() throws {
+        do {
+            for line in try ResultCompare.run(pathA: a, pathB: b, rows: rows, against: against).tableLines { print(line) }
+        } catch {
+            throw fail("compare", error)
+        }
+    }
+}
