@@ -63,7 +63,14 @@ enum ZipCRC32 {
 
     static func checksum(_ bytes: [UInt8]) -> UInt32 {
         var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        // Raw pointers and a masking shift: unoptimised (test) builds otherwise call out for every
+        // subscript and generic shift, and a 50 MB hourglass took seconds to write.
+        table.withUnsafeBufferPointer { table in
+            bytes.withUnsafeBufferPointer { bytes in
+                guard let t = table.baseAddress, let p = bytes.baseAddress else { return }
+                for i in 0..<bytes.count { c = t[Int(truncatingIfNeeded: (c ^ UInt32(p[i])) & 0xFF)] ^ (c &>> 8) }
+            }
+        }
         return c ^ 0xFFFF_FFFF
     }
 }

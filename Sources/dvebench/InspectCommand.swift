@@ -9,7 +9,9 @@ struct Inspect: ParsableCommand {
         discussion: """
         Prints the container format (legacy torch.save stream or zip), arch, epoch, the globals the \
         pickle names, a config summary, the optimizer's groups, the tensor table (key, dtype, shape) \
-        and whether the weights load into a known model. Files naming any global outside the allow-list \
+        and whether the weights load into a known model: SmallNet or HourglassNet (sized from the \
+        weights), alone or with the keypoint regressor of a regression run (0.wrapped_module.* and 1.* \
+        keys, with or without DataParallel's module.). Files naming any global outside the allow-list \
         (for example os.system) are refused with an error. Exits 1 when the file cannot be read.
         """
     )
