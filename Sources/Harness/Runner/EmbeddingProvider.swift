@@ -62,7 +62,8 @@ final class EmbeddingProvider {
         guard FileManager.default.fileExists(atPath: path) else {
             throw EmbeddingUnavailable(reason: "checkpoint \(path) not found; download it from \(checkpoint.url)")
         }
-        let loaded = try CheckpointModels.load(path: path)
+        // The paper's numbers came from PyTorch 1.1, whose linspace the regressor's coordinate grid follows.
+        let loaded = try CheckpointModels.load(path: path, linspace: .torch1_1)
         let problems = CheckpointModels.mismatches(loaded, architecture: manifest.model.architecture,
                                                    embeddingDim: manifest.model.embeddingDim, dve: manifest.model.dve)
         guard problems.isEmpty else {
