@@ -68,7 +68,7 @@ struct Run: ParsableCommand {
         let options = RunnerOptions(
             mode: runMode, scale: runScale, dataRoot: dataRoot, checkpointsDirectory: checkpoints, outputDirectory: out,
             repositoryRoot: repository, threads: threads, shard: try shard.map { try Shard(parsing: $0) }, force: force,
-            command: CommandLine.arguments.joined(separator: " "))
+            command: commandLine)
         let results = try CommandSupport.run(rows, options: options)
         let failed = results.rows.filter { if case .failed = $0.status { true } else { false } }
         if !failed.isEmpty { throw ExitCode(1) }
