@@ -26,6 +26,8 @@ struct DiskFiles: DatasetFileSource {
 }
 
 extension AnnotationText {
+    /// Reads `path` from `files` (on disk any size up to 2 GiB). Missing files are reported by the
+    /// datasets' layout check before they get here, so a failure here is a permissions or I/O problem.
     static func read(_ path: String, from files: any DatasetFileSource) throws(DatasetError) -> AnnotationText {
         try AnnotationText(path: path, bytes: files.contents(path))
     }
