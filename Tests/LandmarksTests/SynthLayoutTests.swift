@@ -4,7 +4,8 @@ import Landmarks
 import Testing
 
 /// `SynthTree`: every layout writes the files the reference reads, with the right headers, line
-/// counts and values, atomically. (The real loaders' own tests read these trees back.)
+/// counts and values, atomically. (`SynthTreeLoaderTests` reads every layout back through the real
+/// loaders; `SynthTreeDatasetTests` compares them with the in-memory trees.)
 @Suite struct SynthLayoutTests {
     /// A fresh directory under the temp dir, removed afterwards.
     final class Scratch {

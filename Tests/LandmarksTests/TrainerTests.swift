@@ -38,6 +38,7 @@ func tinyConfiguration(dve: Bool = true, epochs: Int = 1, steps: Int = 4, seed: 
 
     @Test func interruptedRunResumesToIdenticalWeights() throws {
         let configuration = try tinyConfiguration(dve: true, epochs: 2, steps: 4)
+        #expect(configuration.photometricAugmentation, "resume must also be exact with the augmentation draws")
         let images = InMemoryImageSource(SyntheticImages.blobs(count: 6, size: 36, seed: 2))
         try ComputeThreads.withCount(2) {
             let straight = try Trainer(configuration: configuration, source: images)

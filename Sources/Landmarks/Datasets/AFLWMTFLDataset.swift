@@ -28,6 +28,7 @@ public struct AFLWMTFLDataset: LandmarkDataset {
     public let train: Bool
     public let preprocessing: DatasetPreprocessing
     public let jpegWarnings: JPEGWarningPolicy
+    let files: any DatasetFileSource
     /// Image paths relative to `aflw_cropped/` (train) or `MTFL/` (test), in item order.
     public let names: [String]
     /// For the train split, the `image_file` column of the used rows (overlap check).
@@ -46,15 +47,22 @@ public struct AFLWMTFLDataset: LandmarkDataset {
     ///   (a missing CSV column).
     public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
                 jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root)
+        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
+    }
+
+    /// The same, reading the tree from `files`.
+    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
+         files: any DatasetFileSource) throws(DatasetError) {
+        try Self.layout(train: train).check(root: root, in: files)
         self.root = root
+        self.files = files
         self.train = train
         self.preprocessing = preprocessing
         self.jpegWarnings = jpegWarnings
         let scale = Float(Double(preprocessing.imageWidth) / 150.0)
 
         let testPath = DatasetFiles.join(root, Self.testList)
-        let test = try AnnotationText.read(testPath)
+        let test = try AnnotationText.read(testPath, from: files)
         var testNames: [String] = [], testValues: [Float] = [], reduced: [String] = []
         for line in test.lines() {
             guard line.fields.count >= 11 else {
@@ -80,7 +88,7 @@ public struct AFLWMTFLDataset: LandmarkDataset {
             return
         }
         let csvPath = DatasetFiles.join(root, Self.trainCSV)
-        let csv = try AnnotationText.read(csvPath)
+        let csv = try AnnotationText.read(csvPath, from: files)
         let lines = csv.lines(separator: .comma)
         guard let header = lines.first else {
             throw .inconsistentAnnotations(path: csvPath, reason: "empty file; expected a header row")
@@ -142,7 +150,7 @@ public struct AFLWMTFLDataset: LandmarkDataset {
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
         try checkIndex(index)
         let path = imagePath(at: index)
-        let decoded = try DatasetFiles.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try files.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
         let out = ImageGeometry.resizeShorterSide(decoded, to: preprocessing.imageWidth)
         guard out.width == preprocessing.imageWidth, out.height == preprocessing.imageWidth else {
             throw .preprocessing(path: path, reason: "a \(decoded.width)×\(decoded.height) image resizes to \(out.width)×\(out.height); AFLW_M images must be square (150×150)")

@@ -24,6 +24,7 @@ public struct AFLWRecropDataset: LandmarkDataset {
     public let train: Bool
     public let preprocessing: DatasetPreprocessing
     public let jpegWarnings: JPEGWarningPolicy
+    let files: any DatasetFileSource
     /// Image paths relative to `output/`, in item order.
     public let names: [String]
     let keypointValues: [Float]
@@ -40,8 +41,15 @@ public struct AFLWRecropDataset: LandmarkDataset {
     ///   (list and `.mat` disagree on N, a zero height or width).
     public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
                 jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root)
+        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
+    }
+
+    /// The same, reading the tree from `files`.
+    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
+         files: any DatasetFileSource) throws(DatasetError) {
+        try Self.layout(train: train).check(root: root, in: files)
         self.root = root
+        self.files = files
         self.train = train
         self.preprocessing = preprocessing
         self.jpegWarnings = jpegWarnings
@@ -49,7 +57,7 @@ public struct AFLWRecropDataset: LandmarkDataset {
         // `f.read().splitlines()`: every line is a path, spaces included; a blank line would be an
         // (unopenable) empty path, so it is reported here.
         let listPath = DatasetFiles.join(root, Self.imageList(train: train))
-        let list = try AnnotationText.read(listPath)
+        let list = try AnnotationText.read(listPath, from: files)
         var paths: [String] = []
         for line in list.lines(separator: .wholeLine, keepEmpty: true) {
             guard let field = line.fields.first else { throw list.malformed(line, "empty line; expected an image path") }
@@ -57,7 +65,7 @@ public struct AFLWRecropDataset: LandmarkDataset {
         }
 
         let matPath = DatasetFiles.join(root, Self.keypointFile(train: train))
-        let mat = try MATv5File.read(path: matPath)
+        let mat = try MATv5File.read(path: matPath, from: files)
         let n = paths.count
         let gt = try Self.numeric(mat, "gt", dimensions: [n, 5, 2], path: matPath)
         let hw = try Self.numeric(mat, "hw", dimensions: [n, 2], path: matPath)
@@ -111,7 +119,7 @@ public struct AFLWRecropDataset: LandmarkDataset {
     /// `Resize((imwidth, imwidth))(im.convert("RGB"))`.
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
         try checkIndex(index)
-        let decoded = try DatasetFiles.decodeImage(imagePath(at: index), dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try files.decodeImage(imagePath(at: index), dataset: name, index: index, policy: jpegWarnings)
         return PillowResize.bilinear(decoded, width: preprocessing.imageWidth, height: preprocessing.imageWidth)
     }
 

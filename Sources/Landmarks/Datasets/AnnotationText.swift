@@ -21,11 +21,6 @@ struct AnnotationText: Sendable {
         var fields: [Field]
     }
 
-    /// Reads `path` (any size up to 2 GiB). Missing files are reported by the datasets before they
-    /// get here, so a failure here is a permissions or I/O problem.
-    static func read(_ path: String) throws(DatasetError) -> AnnotationText {
-        try AnnotationText(path: path, bytes: DatasetFiles.readBytes(path))
-    }
 
     init(path: String, bytes: [UInt8]) {
         self.path = path

@@ -67,6 +67,7 @@ public struct CelebADataset: LandmarkDataset {
     public let preprocessing: DatasetPreprocessing
     public let highQualityImages: Bool
     public let jpegWarnings: JPEGWarningPolicy
+    let files: any DatasetFileSource
     /// File names (`000197.jpg`, …) in item order.
     public let names: [String]
     /// 10 floats per item: (x, y) × 5 in the imwidth frame.
@@ -87,18 +88,26 @@ public struct CelebADataset: LandmarkDataset {
     ///   (a MAFL name absent from the partition list, a selected image without landmarks).
     public init(root: String, split: Split, preprocessing: DatasetPreprocessing = .smallNet,
                 highQualityImages: Bool = true, jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
+        try self.init(root: root, split: split, preprocessing: preprocessing, highQualityImages: highQualityImages,
+                      jpegWarnings: jpegWarnings, files: DiskFiles())
+    }
+
+    /// The same, reading the tree from `files`.
+    init(root: String, split: Split, preprocessing: DatasetPreprocessing, highQualityImages: Bool,
+         jpegWarnings: JPEGWarningPolicy, files: any DatasetFileSource) throws(DatasetError) {
         if case .prunedValidation(let size) = split, size < 0 {
             throw .invalidOptions("CelebA validation size \(size) is negative")
         }
-        try Self.layout(highQualityImages: highQualityImages).check(root: root)
+        try Self.layout(highQualityImages: highQualityImages).check(root: root, in: files)
         self.root = root
+        self.files = files
         self.split = split
         self.preprocessing = preprocessing
         self.highQualityImages = highQualityImages
         self.jpegWarnings = jpegWarnings
 
         let partitionPath = DatasetFiles.join(root, Self.partitionFile)
-        let partition = try AnnotationText.read(partitionPath)
+        let partition = try AnnotationText.read(partitionPath, from: files)
         var partitionNames: [String] = []
         var labels: [Int] = []
         var rowOf: [String: Int] = [:]
@@ -120,7 +129,7 @@ public struct CelebADataset: LandmarkDataset {
         }
         for (file, label) in marks {
             let path = DatasetFiles.join(root, file)
-            let list = try AnnotationText.read(path)
+            let list = try AnnotationText.read(path, from: files)
             for line in list.lines() {
                 let imageName = list.string(line.fields[0])
                 guard let row = rowOf[imageName] else {
@@ -144,7 +153,7 @@ public struct CelebADataset: LandmarkDataset {
         }
 
         let landmarksPath = DatasetFiles.join(root, Self.landmarksFile)
-        let landmarks = try Self.parseLandmarks(landmarksPath)
+        let landmarks = try Self.parseLandmarks(landmarksPath, from: files)
         let scale = Float(Double(preprocessing.imageWidth) / 178.0)
         var values = [Float]()
         values.reserveCapacity(selected.count * 10)
@@ -165,8 +174,8 @@ public struct CelebADataset: LandmarkDataset {
     /// `pd.read_csv(..., header=1, delim_whitespace=True)`: line 1 is skipped, line 2 names the 10
     /// columns, every later line is `<image>` + 10 integers. Values are float32, as the reference's
     /// `np.array(..., dtype=np.float32)`.
-    static func parseLandmarks(_ path: String) throws(DatasetError) -> (rows: [String: Int], values: [Float]) {
-        let text = try AnnotationText.read(path)
+    static func parseLandmarks(_ path: String, from files: any DatasetFileSource) throws(DatasetError) -> (rows: [String: Int], values: [Float]) {
+        let text = try AnnotationText.read(path, from: files)
         let lines = text.lines()
         guard lines.count >= 2 else {
             throw .inconsistentAnnotations(path: path, reason: "expected a count line and a header line, found \(lines.count) line(s)")
@@ -203,7 +212,7 @@ public struct CelebADataset: LandmarkDataset {
     /// `Resize(imwidth)(crop(im.convert("RGB"), 30, 0, 178, 178))`.
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
         try checkIndex(index)
-        let decoded = try DatasetFiles.decodeImage(imagePath(at: index), dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try files.decodeImage(imagePath(at: index), dataset: name, index: index, policy: jpegWarnings)
         return Self.initialTransform(decoded, imageWidth: preprocessing.imageWidth)
     }
 

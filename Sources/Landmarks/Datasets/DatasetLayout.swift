@@ -25,14 +25,7 @@ public struct DatasetLayout: Sendable, CustomStringConvertible {
     /// Throws `.missingFiles` naming every absent entry (the message lists the whole layout when
     /// none is present).
     public func check(root: String) throws(DatasetError) {
-        let missing = entries.filter { entry in
-            let path = DatasetFiles.join(root, entry.path)
-            return entry.isDirectory ? !DatasetFiles.isDirectory(path) : !DatasetFiles.isFile(path)
-        }
-        if !missing.isEmpty {
-            throw .missingFiles(dataset: dataset, root: root, missing: missing.map(Self.describe),
-                                expectedLayout: entries.map(Self.describe))
-        }
+        try check(root: root, in: DiskFiles())
     }
 
     static func describe(_ e: Entry) -> String { e.note.isEmpty ? e.path : "\(e.path)  (\(e.note))" }

@@ -32,6 +32,7 @@ public struct ThreeHundredWDataset: LandmarkDataset {
     public let train: Bool
     public let preprocessing: DatasetPreprocessing
     public let jpegWarnings: JPEGWarningPolicy
+    let files: any DatasetFileSource
     /// `<folder>/<imgName>` per item, e.g. `helen/testset/296814969_3.jpg`.
     public let names: [String]
     /// The face crop of each item.
@@ -49,19 +50,26 @@ public struct ThreeHundredWDataset: LandmarkDataset {
     ///   `.unreadableFile` (a missing `.pts` file).
     public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
                 jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root)
+        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
+    }
+
+    /// The same, reading the tree from `files`.
+    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
+         files: any DatasetFileSource) throws(DatasetError) {
+        try Self.layout(train: train).check(root: root, in: files)
         self.root = root
+        self.files = files
         self.train = train
         self.preprocessing = preprocessing
         self.jpegWarnings = jpegWarnings
         var names: [String] = [], crops: [ThreeHundredWCrop] = [], values: [Float] = []
         for subset in Self.subsets(train: train) {
             let matPath = DatasetFiles.join(root, Self.boxFile(subset.boxes))
-            for entry in try Self.boxes(MATv5File.read(path: matPath), path: matPath)
+            for entry in try Self.boxes(MATv5File.read(path: matPath, from: files), path: matPath)
             where subset.boxes != "ibug" || entry.name.hasPrefix("image") {
                 let relative = subset.folder + "/" + entry.name
                 guard let crop = ThreeHundredWCrop(box: entry.box) else { continue } // validated in boxes()
-                let points = try Self.parsePoints(DatasetFiles.join(root, String(relative.dropLast(3)) + "pts"))
+                let points = try Self.parsePoints(DatasetFiles.join(root, String(relative.dropLast(3)) + "pts"), from: files)
                 names.append(relative)
                 crops.append(crop)
                 values += crop.keypoints(points, imageWidth: preprocessing.imageWidth)
@@ -105,8 +113,8 @@ public struct ThreeHundredWDataset: LandmarkDataset {
     }
 
     /// A `.pts` file: `kp.split()[5:-1]` must be 136 numbers → 68 float32 (x, y) pairs.
-    static func parsePoints(_ path: String) throws(DatasetError) -> [Float] {
-        let text = try AnnotationText.read(path)
+    static func parsePoints(_ path: String, from files: any DatasetFileSource) throws(DatasetError) -> [Float] {
+        let text = try AnnotationText.read(path, from: files)
         let fields = text.lines().flatMap(\.fields)
         let inner = fields.count > 6 ? Array(fields[5..<(fields.count - 1)]) : []
         guard inner.count == 136 else {
@@ -132,7 +140,7 @@ public struct ThreeHundredWDataset: LandmarkDataset {
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
         try checkIndex(index)
         let path = imagePath(at: index)
-        let decoded = try DatasetFiles.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try files.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
         let face = try crops[index].apply(decoded, path: path)
         return ImageGeometry.resizeShorterSide(face, to: preprocessing.imageWidth)
     }

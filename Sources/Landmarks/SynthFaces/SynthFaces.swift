@@ -99,6 +99,29 @@ public struct SynthFace: Sendable {
     public var attributes: SynthFaceAttributes
 }
 
+/// A rendered face without its pixels (`SynthFaces.annotation`).
+public struct SynthFaceAnnotation: Sendable, Equatable {
+    /// As `SynthFace.landmarks5`.
+    public var landmarks5: [SynthPoint]
+    /// As `SynthFace.landmarks68`.
+    public var landmarks68: [SynthPoint]
+    public var identity: Int
+    public var imageInIdentity: Int
+    public var attributes: SynthFaceAttributes
+}
+
+/// Everything `render` draws from, computed before the first pixel.
+struct SynthPosedFace {
+    var identity: SynthIdentity
+    var variation: SynthVariation
+    var geometry: SynthFaceGeometry
+    var pose: SynthPose
+    var pixels68: [(x: Float, y: Float)]
+    /// The photo's generator after the pose draws; the background, lighting and occluder continue it.
+    var random: SynthRandom
+    var annotation: SynthFaceAnnotation
+}
+
 /// A procedural face dataset: `identities` people, `imagesPerIdentity` photos each, deterministic
 /// from `seed`. Nothing is read from disk.
 ///
@@ -148,20 +171,9 @@ public struct SynthFaces: Sendable {
     ///
     /// - Throws: `.indexOutOfRange`, `.invalidFraming`.
     public func render(index: Int, framing: SynthFraming) throws(SynthFacesError) -> SynthFace {
-        guard index >= 0, index < count else { throw .indexOutOfRange(index: index, count: count) }
-        try framing.validate()
-        let person = index % identities, photo = index / identities
-        var identityRandom = SynthRandom(seed: SeededGenerator.derive(seed, 0x5F1D, UInt64(person)))
-        let id = SynthIdentity(random: &identityRandom)
-        var r = SynthRandom(seed: SeededGenerator.derive(seed, 0x5F1A, UInt64(person), UInt64(photo)))
-        let variation = SynthVariation(random: &r, framing: framing)
-        let geometry = SynthFaceGeometry(identity: id, variation: variation)
-        let pose = SynthPose(framing: framing, variation: variation)
-
-        let face68 = geometry.landmarks68
-        let pixels68 = face68.map { pose.pixel($0.0, $0.1) }
-        let pixels5 = geometry.landmarks5(from: face68).map { pose.pixel($0.0, $0.1) }
-
+        let posed = try posed(index: index, framing: framing)
+        let (id, variation, geometry, pose, pixels68) = (posed.identity, posed.variation, posed.geometry, posed.pose, posed.pixels68)
+        var r = posed.random
         var canvas = SynthCanvas(width: framing.width, height: framing.height)
         SynthBackground.draw(into: &canvas, random: &r, identity: id)
         let centre = pose.pixel(0, 0.4), radius = pose.scale * 1.3
@@ -177,16 +189,45 @@ public struct SynthFaces: Sendable {
             canvas.draw(occluder, light: SynthLight())
         }
         let bytes = canvas.finish(variation: variation,
-                                  noiseSeed: SeededGenerator.derive(seed, 0x5F1E, UInt64(person), UInt64(photo)))
+                                  noiseSeed: SeededGenerator.derive(seed, 0x5F1E, UInt64(posed.annotation.identity),
+                                                                    UInt64(posed.annotation.imageInIdentity)))
+        let annotation = posed.annotation
+        return SynthFace(image: RGBImage(width: framing.width, height: framing.height, pixels: bytes),
+                         landmarks5: annotation.landmarks5, landmarks68: annotation.landmarks68,
+                         identity: annotation.identity, imageInIdentity: annotation.imageInIdentity,
+                         attributes: annotation.attributes)
+    }
+
+    /// What `render(index:framing:)` returns except the pixels, without rasterising (the same
+    /// draws, so the same values): annotation files can be built for a whole tree cheaply.
+    public func annotation(index: Int, framing: SynthFraming) throws(SynthFacesError) -> SynthFaceAnnotation {
+        try posed(index: index, framing: framing).annotation
+    }
+
+    /// The person, pose and landmarks of item `index`, and the generator as the drawing continues it.
+    func posed(index: Int, framing: SynthFraming) throws(SynthFacesError) -> SynthPosedFace {
+        guard index >= 0, index < count else { throw .indexOutOfRange(index: index, count: count) }
+        try framing.validate()
+        let person = index % identities, photo = index / identities
+        var identityRandom = SynthRandom(seed: SeededGenerator.derive(seed, 0x5F1D, UInt64(person)))
+        let id = SynthIdentity(random: &identityRandom)
+        var r = SynthRandom(seed: SeededGenerator.derive(seed, 0x5F1A, UInt64(person), UInt64(photo)))
+        let variation = SynthVariation(random: &r, framing: framing)
+        let geometry = SynthFaceGeometry(identity: id, variation: variation)
+        let pose = SynthPose(framing: framing, variation: variation)
+        let face68 = geometry.landmarks68
+        let pixels68 = face68.map { pose.pixel($0.0, $0.1) }
+        let pixels5 = geometry.landmarks5(from: face68).map { pose.pixel($0.0, $0.1) }
         let degrees = 180 / Double.pi
-        return SynthFace(
-            image: RGBImage(width: framing.width, height: framing.height, pixels: bytes),
+        let annotation = SynthFaceAnnotation(
             landmarks5: pixels5.map { SynthPoint(x: Double($0.x), y: Double($0.y)) },
             landmarks68: pixels68.map { SynthPoint(x: Double($0.x), y: Double($0.y)) },
             identity: person, imageInIdentity: photo,
             attributes: SynthFaceAttributes(
                 smiling: variation.smile > 0.3, glasses: id.glasses != .none, masculine: id.masculine,
                 yawDegrees: Double(variation.yaw) * degrees, rollDegrees: Double(variation.roll) * degrees))
+        return SynthPosedFace(identity: id, variation: variation, geometry: geometry, pose: pose, pixels68: pixels68,
+                              random: r, annotation: annotation)
     }
 }
 

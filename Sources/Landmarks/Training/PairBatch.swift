@@ -8,19 +8,27 @@ public struct PairBatch: Sendable {
     public var grid: Tensor
 }
 
-/// Builds pair batches from a source with the reference dataset's pipeline (training split without
-/// photometric augmentation): image in [0, 255] → `Warper` (two TPS warps, crop) → uint8 truncation →
-/// ToTensor + Normalize. Items are prepared in parallel; each draws its warps from its own generator,
-/// so a batch depends only on the item seeds, never on the thread count.
+/// Builds pair batches from a source with the pair path of the reference's `__getitem__`
+/// (warper.md §4, datasets.md §2): image in [0, 255] → `Warper` (two TPS warps, crop) → uint8
+/// truncation → per image, A first then B, the training `transforms` (photometric augmentation when
+/// `augmentation` is set) → ToTensor + Normalize.
+///
+/// Items are prepared in parallel. Each item draws from its own generator, seeded with its item
+/// seed: first the two warps, then A's augmentation, then B's — the stream `PairItemBuilder` uses —
+/// so a batch depends only on the item seeds, never on the thread count or on other items.
 public struct PairBatchBuilder: Sendable {
     public let source: any TrainingImageSource
     public let warper: Warper
     public let crop: Int
+    /// The train split's `do_augmentations` transforms; nil for none (the reference's validation
+    /// pairs, and runs that switch them off).
+    public let augmentation: PhotometricAugmentation?
 
-    public init(source: any TrainingImageSource, warper: Warper, crop: Int) {
+    public init(source: any TrainingImageSource, warper: Warper, crop: Int, augmentation: PhotometricAugmentation? = nil) {
         self.source = source
         self.warper = warper
         self.crop = crop
+        self.augmentation = augmentation
     }
 
     public var croppedSize: (height: Int, width: Int) { (warper.height - 2 * crop, warper.width - 2 * crop) }
@@ -30,7 +38,7 @@ public struct PairBatchBuilder: Sendable {
         let (hc, wc) = croppedSize
         let imageSize = 3 * hc * wc, gridSize = hc * wc * 2
         let slots = ItemSlots(count: indices.count)
-        let source = self.source, warper = self.warper, crop = self.crop
+        let source = self.source, warper = self.warper, crop = self.crop, augmentation = self.augmentation
         ParallelWork.chunks(total: indices.count) { _, items in
             for item in items {
                 let index = indices[item]
@@ -44,12 +52,18 @@ public struct PairBatchBuilder: Sendable {
                     }
                     var generator = SeededGenerator(seed: seeds[item])
                     let pair: WarpedPair
-                    let data: Tensor
-                    do {
-                        pair = try warper(image, crop: crop, using: &generator)
-                        data = try pair.datasetData().data
-                    } catch {
+                    do { pair = try warper(image, crop: crop, using: &generator) } catch {
                         throw TrainingError.warp(index: index, underlying: "\(error)")
+                    }
+                    let data: Tensor
+                    if let augmentation {
+                        do { data = try pair.augmentedData(augmentation, using: &generator) } catch {
+                            throw TrainingError.augmentation(index: index, underlying: "\(error)")
+                        }
+                    } else {
+                        do { data = try pair.datasetData().data } catch {
+                            throw TrainingError.warp(index: index, underlying: "\(error)")
+                        }
                     }
                     slots.store(item, .success((data.storage, pair.grid.storage)))
                 } catch let error as TrainingError {

@@ -27,8 +27,8 @@ public enum TrainingOutcome: Sendable, Equatable {
 /// (plain or DVE), Adam and the reference trainer's epoch schedule (`train.py`, `trainer/trainer.py`).
 ///
 /// Every random choice is a function of the configuration's seed and where it happens: the initial
-/// weights, each epoch's shuffle (seed, epoch) and each item's warps (seed, epoch, position in the
-/// epoch). Together with checkpoints holding the weights, BatchNorm buffers and optimiser state, this
+/// weights, each epoch's shuffle (seed, epoch) and each item's warps and photometric augmentation
+/// (seed, epoch, position in the epoch). Together with checkpoints holding the weights, BatchNorm buffers and optimiser state, this
 /// makes a resumed run end with exactly the weights of an uninterrupted one on the same thread count.
 public final class Trainer {
     public let configuration: TrainingConfiguration
@@ -76,7 +76,8 @@ public final class Trainer {
             let warper = try Warper(height: configuration.imageWidth, width: configuration.imageWidth,
                                     amplitudes: configuration.warpAmplitudes, linspace: configuration.linspace,
                                     alignCorners: configuration.alignCorners)
-            builder = PairBatchBuilder(source: source, warper: warper, crop: configuration.crop)
+            builder = PairBatchBuilder(source: source, warper: warper, crop: configuration.crop,
+                                       augmentation: configuration.photometricAugmentation ? .reference : nil)
         } catch let error as OptimizerError {
             throw .optimizer(underlying: "\(error)")
         } catch {

@@ -31,6 +31,11 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
     public var warpAmplitudes: TPSAmplitudes
     public var linspace: Linspace.Variant
     public var alignCorners: AlignCorners
+    /// The train split's `do_augmentations=True` (JPEG noise, colour jitter, PCA lighting on each
+    /// warped image of a pair; `PhotometricAugmentation.reference`). On in both CelebA recipes, as in
+    /// the reference configs. Configurations encoded before this field existed decode with `false`:
+    /// those runs trained without augmentation, so resuming them must not switch it on.
+    public var photometricAugmentation: Bool
     /// Seeds the initial weights, the epoch shuffles and every warp.
     public var seed: UInt64
     /// Write a checkpoint every this many iterations (and at the end of every epoch).
@@ -44,7 +49,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             weightDecay: 0, adam: AdamConfiguration(),
             schedule: .multiStep(milestones: [70, 90], gamma: 0.1),
             imageWidth: 100, crop: 15, warpAmplitudes: .training, linspace: .torch1_1, alignCorners: .true,
-            seed: seed, checkpointEvery: 500)
+            photometricAugmentation: true, seed: seed, checkpointEvery: 500)
     }
 
     /// The Hourglass recipe of `configs/celeba/hourglass-64d-dve.json`: no `loss_args`, so the descriptors
@@ -56,7 +61,7 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
             weightDecay: 0, adam: AdamConfiguration(),
             schedule: .step(size: 50, gamma: 0.1),
             imageWidth: 136, crop: 20, warpAmplitudes: .training, linspace: .torch1_1, alignCorners: .true,
-            seed: seed, checkpointEvery: 500)
+            photometricAugmentation: true, seed: seed, checkpointEvery: 500)
     }
 
     /// Every value a run could not start with, named.
@@ -81,5 +86,35 @@ public struct TrainingConfiguration: Sendable, Codable, Equatable {
                         "must leave a side divisible by \(multiple) for the hourglass (imwidth \(imageWidth) leaves \(side))")
         }
         try require(checkpointEvery > 0, "checkpointEvery", checkpointEvery, "must be positive")
+    }
+}
+
+extension TrainingConfiguration {
+    /// The synthesised decoding, except that a missing `photometricAugmentation` means false (see
+    /// the field). Written out because synthesised `Decodable` requires every key.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            architecture: try c.decode(Architecture.self, forKey: .architecture),
+            outputChannels: try c.decode(Int.self, forKey: .outputChannels),
+            exchangeDescriptors: try c.decode(Bool.self, forKey: .exchangeDescriptors),
+            normalizeVectors: try c.decode(Bool.self, forKey: .normalizeVectors),
+            pow: try c.decode(Float.self, forKey: .pow),
+            batchPairs: try c.decode(Int.self, forKey: .batchPairs),
+            epochs: try c.decode(Int.self, forKey: .epochs),
+            stepsPerEpoch: try c.decodeIfPresent(Int.self, forKey: .stepsPerEpoch),
+            learningRate: try c.decode(Double.self, forKey: .learningRate),
+            biasLearningRate: try c.decodeIfPresent(Double.self, forKey: .biasLearningRate),
+            weightDecay: try c.decode(Double.self, forKey: .weightDecay),
+            adam: try c.decode(AdamConfiguration.self, forKey: .adam),
+            schedule: try c.decode(LearningRateSchedule.self, forKey: .schedule),
+            imageWidth: try c.decode(Int.self, forKey: .imageWidth),
+            crop: try c.decode(Int.self, forKey: .crop),
+            warpAmplitudes: try c.decode(TPSAmplitudes.self, forKey: .warpAmplitudes),
+            linspace: try c.decode(Linspace.Variant.self, forKey: .linspace),
+            alignCorners: try c.decode(AlignCorners.self, forKey: .alignCorners),
+            photometricAugmentation: try c.decodeIfPresent(Bool.self, forKey: .photometricAugmentation) ?? false,
+            seed: try c.decode(UInt64.self, forKey: .seed),
+            checkpointEvery: try c.decode(Int.self, forKey: .checkpointEvery))
     }
 }

@@ -11,6 +11,8 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
     /// A parameter's gradient holds a NaN or infinity after backward.
     case nonFiniteGradient(epoch: Int, iteration: Int, parameter: String)
     case warp(index: Int, underlying: String)
+    /// The photometric augmentation of a warped pair failed (its JPEG round trip).
+    case augmentation(index: Int, underlying: String)
     case loss(underlying: String)
     case optimizer(underlying: String)
     /// A checkpoint exists but was written for another configuration or model.
@@ -33,6 +35,8 @@ public enum TrainingError: Error, CustomStringConvertible, Sendable {
             "the gradient of \(parameter) became NaN or infinite at epoch \(epoch), iteration \(iteration); the weights were left as they were before that step"
         case .warp(let index, let underlying):
             "warping training image \(index) failed: \(underlying)"
+        case .augmentation(let index, let underlying):
+            "the photometric augmentation of training image \(index) failed: \(underlying)"
         case .loss(let underlying):
             "the training loss could not be computed: \(underlying)"
         case .optimizer(let underlying):

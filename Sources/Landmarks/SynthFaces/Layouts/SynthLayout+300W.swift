@@ -99,7 +99,8 @@ extension SynthTree {
                 notes.items.append(SynthLayoutItem(
                     path: item.job.path, split: subset.train ? "train" : "test", group: subset.name,
                     index: item.job.index, identity: item.identity, width: item.job.framing.width,
-                    height: item.job.framing.height, landmarks: item.landmarks68, landmarks68: item.landmarks68,
+                    height: item.job.framing.height, framing: item.job.framing,
+                    landmarks: item.landmarks68, landmarks68: item.landmarks68,
                     annotated: annotated, boundingBox: box))
             }
             next += subset.count

@@ -69,7 +69,8 @@ extension SynthTree {
                 hw[row + n] = Double(item.job.framing.width)
                 notes.items.append(SynthLayoutItem(
                     path: item.job.path, split: name, group: name, index: item.job.index, identity: item.identity,
-                    width: item.job.framing.width, height: item.job.framing.height, landmarks: item.landmarks5,
+                    width: item.job.framing.width, height: item.job.framing.height, framing: item.job.framing,
+                    landmarks: item.landmarks5,
                     landmarks68: item.landmarks68, annotated: item.landmarks5))
             }
             let path = "aflw_\(name)_keypoints.mat"
@@ -127,7 +128,7 @@ extension SynthTree {
             }
             notes.items.append(SynthLayoutItem(
                 path: item.job.path, split: isTrain ? "train" : "test", group: isTrain ? "train" : "test",
-                index: item.job.index, identity: item.identity, width: 150, height: 150,
+                index: item.job.index, identity: item.identity, width: 150, height: 150, framing: item.job.framing,
                 landmarks: item.landmarks5, landmarks68: item.landmarks68, annotated: annotated))
         }
         // Interleave the set-2 rows among the set-1 rows, as in the real file, so a loader must

@@ -72,7 +72,7 @@ extension SynthTree {
             let split = mafl ?? ["train", "val", "test"][partition]
             notes.items.append(SynthLayoutItem(
                 path: item.job.path, split: split, group: "partition \(partition)", index: item.job.index,
-                identity: item.identity, width: item.job.framing.width, height: item.job.framing.height,
+                identity: item.identity, width: item.job.framing.width, height: item.job.framing.height, framing: item.job.framing,
                 landmarks: item.landmarks5, landmarks68: item.landmarks68, annotated: rounded))
         }
         // The reference orders items by the partition file, never by the MAFL lists; listing them

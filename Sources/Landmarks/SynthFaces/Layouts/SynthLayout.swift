@@ -46,6 +46,9 @@ public struct SynthLayoutItem: Sendable {
     public var identity: Int
     public var width: Int
     public var height: Int
+    /// The frame the face was rendered in: `SynthFaces.render(index:framing:)` with `index` and
+    /// this gives the pixels the image file encodes.
+    public var framing: SynthFraming
     /// Ground truth in pixels of the written image (0-based, unrounded): 5 points, 68 for 300-W.
     public var landmarks: [SynthPoint]
     /// All 68 ground-truth points in the same frame (every layout; only 300-W writes them to disk).

@@ -52,6 +52,20 @@ public struct SynthTree: Sendable {
         }
     }
 
+    /// Every job with the annotations `render` would give it, without drawing a pixel.
+    func annotatedJobs() throws(SynthLayoutError) -> [SynthRendered] {
+        var out: [SynthRendered] = []
+        for job in jobs() {
+            let face: SynthFaceAnnotation
+            do throws(SynthFacesError) { face = try faces.annotation(index: job.index, framing: job.framing) } catch {
+                throw .synth(error)
+            }
+            out.append(SynthRendered(job: job, landmarks5: face.landmarks5, landmarks68: face.landmarks68,
+                                     identity: face.identity, attributes: face.attributes))
+        }
+        return out
+    }
+
     func annotations(_ rendered: [SynthRendered]) throws(SynthLayoutError) -> SynthAnnotations {
         switch layout {
         case .celeba: celebAAnnotations(rendered)
@@ -205,14 +219,19 @@ enum SynthTreeFiles {
     /// fsyncs made writing a tree I/O-bound.
     static func writeImage(_ image: RGBImage, to path: String, jpegQuality: Int) throws(SynthLayoutError) {
         let bytes: [UInt8]
-        do throws(ImageIOError) {
-            bytes = path.lowercased().hasSuffix(".png")
-                ? try ImageCodec.encodePNG(image, destination: path)
-                : try ImageCodec.encodeJPEG(image, quality: jpegQuality, subsampling: .s420, destination: path)
-        } catch { throw .image(error) }
+        do throws(ImageIOError) { bytes = try encodeImage(image, path: path, jpegQuality: jpegQuality) } catch {
+            throw .image(error)
+        }
         do { try Data(bytes).write(to: URL(fileURLWithPath: path)) } catch {
             throw .fileSystem(path: path, reason: error.localizedDescription)
         }
+    }
+
+    /// The bytes `writeImage` puts in a file (also what `SynthTree.dataset` decodes, never writing).
+    static func encodeImage(_ image: RGBImage, path: String, jpegQuality: Int) throws(ImageIOError) -> [UInt8] {
+        path.lowercased().hasSuffix(".png")
+            ? try ImageCodec.encodePNG(image, destination: path)
+            : try ImageCodec.encodeJPEG(image, quality: jpegQuality, subsampling: .s420, destination: path)
     }
 
     static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
