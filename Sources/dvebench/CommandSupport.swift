@@ -9,6 +9,12 @@ func fail(_ command: String, _ error: any Error, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
+/// Writes one line to standard output unbuffered: `print` is block-buffered into a pipe or file, so a
+/// CI log would show a long run's rows only at the end, and out of order with the progress lines.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 /// The command line as typed, for provenance.
 var commandLine: String { CommandLine.arguments.joined(separator: " ") }
 

@@ -19,10 +19,10 @@ final class ProgressDisplay {
             emit("\(rowLabel)  \(Self.describe(progress))", force: false)
         case .rowReused(let row):
             finishLine()
-            print("\(row.id)  reused from an earlier run (use --force to rerun)")
+            say("\(row.id)  reused from an earlier run (use --force to rerun)")
         case .rowFinished(let row):
             finishLine()
-            print(Self.summary(row))
+            say(Self.summary(row))
         }
     }
 
@@ -81,7 +81,7 @@ final class ProgressDisplay {
             FileHandle.standardOutput.write(Data(("\r" + line).utf8))
             lineOpen = true
         } else if force || Date().timeIntervalSince(lastLog) >= 10 {
-            print(text)
+            say(text)
             lastLog = Date()
         }
     }

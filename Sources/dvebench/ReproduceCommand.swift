@@ -47,20 +47,20 @@ struct Reproduce: ParsableCommand {
         } catch {
             throw fail("reproduce", error)
         }
-        print("")
-        print("SynthFaces seed tables, scale \(options.scale), \(threads) threads")
+        say("")
+        say("SynthFaces seed tables, scale \(options.scale), \(threads) threads")
         for line in ReproductionTable(results: results, manifests: manifests, expected: expected, paper: paper).render() {
-            print(line)
+            say(line)
         }
-        print("")
+        say("")
         let table = DiffTable(report)
-        for line in table.lines(includePassing: false) { print(line) }
-        print(table.summary)
+        for line in table.lines(includePassing: false) { say(line) }
+        say(table.summary)
         let input = ReportInput(results: results, manifests: manifests, expected: expected, paper: paper,
                                 title: "DVEBench: synthetic seed tables (\(options.scale))")
         do {
             let written = try ReportWriter.write(input, to: URL(fileURLWithPath: folder))
-            print("report: \(written.markdown.path), \(written.html.path)")
+            say("report: \(written.markdown.path), \(written.html.path)")
         } catch {
             throw fail("reproduce", error)
         }

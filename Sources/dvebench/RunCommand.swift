@@ -53,6 +53,18 @@ struct Run: ParsableCommand {
     @Flag(help: "Rerun rows that already finished.")
     var force = false
 
+    @Option(help: "Override the scale's embedding training iterations (spread over epochs of the training split).")
+    var trainingSteps: Int?
+
+    @Option(help: "Override the scale's pairs per training batch.")
+    var batchPairs: Int?
+
+    @Option(help: "Override the scale's regressor epochs.")
+    var regressionEpochs: Int?
+
+    @Option(help: "Override the scale's regressor batch size.")
+    var regressionBatch: Int?
+
     func run() throws {
         let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let rows = try CommandSupport.manifests(paths: paths, tables: tables, ids: ids, repository: repository)
@@ -64,7 +76,15 @@ struct Run: ParsableCommand {
             runMode = checkpoints == nil ? .train : .checkpoint
         }
         let scaleName = scale ?? (dataRoot == nil ? RunScale.standard.name : RunScale.paper.name)
-        guard let runScale = RunScale.named(scaleName) else { throw ValidationError("--scale must be paper, default or quick") }
+        guard var runScale = RunScale.named(scaleName) else { throw ValidationError("--scale must be paper, default or quick") }
+        if trainingSteps != nil || batchPairs != nil || regressionEpochs != nil || regressionBatch != nil {
+            // A changed tier is a different experiment: its results must not pass for the named tier's.
+            runScale.name += "+custom"
+            if let trainingSteps { runScale.trainingSteps = trainingSteps }
+            if let batchPairs { runScale.trainingBatchPairs = batchPairs }
+            if let regressionEpochs { runScale.regressionEpochs = regressionEpochs }
+            if let regressionBatch { runScale.regressionBatchSize = regressionBatch }
+        }
         let options = RunnerOptions(
             mode: runMode, scale: runScale, dataRoot: dataRoot, checkpointsDirectory: checkpoints, outputDirectory: out,
             repositoryRoot: repository, threads: threads, shard: try shard.map { try Shard(parsing: $0) }, force: force,
@@ -90,12 +110,12 @@ enum CommandSupport {
     static func run(_ rows: [LoadedManifest], options: RunnerOptions) throws -> ResultSet {
         let runner = Runner(options: options)
         let selected = runner.selected(rows)
-        print("\(selected.count) rows, mode \(options.mode.rawValue), scale \(options.scale), data \(options.dataRoot ?? "SynthFaces (in memory)"), "
+        say("\(selected.count) rows, mode \(options.mode.rawValue), scale \(options.scale), data \(options.dataRoot ?? "SynthFaces (in memory)"), "
               + "threads \(options.threads) → \(options.resultsPath)")
         let display = ProgressDisplay()
         let start = Date()
         let results = try runner.run(rows) { display.handle($0) }
-        print(String(format: "%d rows in %.1f s", selected.count, Date().timeIntervalSince(start)))
+        say(String(format: "%d rows in %.1f s", selected.count, Date().timeIntervalSince(start)))
         return results
     }
 }

@@ -19,6 +19,6 @@ enum RunnerManifests {
     /// A scale small enough for a debug-build test: 100 CelebA-layout faces (10 MAFL test images, 5
     /// pairs; 20 MAFL training images), two training steps of two pairs, two regressor epochs.
     static let tiny = RunScale(name: "test-tiny", synthCount: [.celeba: 100, .aflwR: 40, .aflwM: 40, .threeHundredW: 40],
-                               synthSeed: 3, trainingEpochs: 1, trainingStepsPerEpoch: 2, trainingBatchPairs: 2,
-                               finetuneEpochs: 1, finetuneStepsPerEpoch: 1, regressionEpochs: 2, regressionBatchSize: 8)
+                               synthSeed: 3, trainingSteps: 2, trainingBatchPairs: 2, finetuneSteps: 1,
+                               regressionEpochs: 2, regressionBatchSize: 8)
 }

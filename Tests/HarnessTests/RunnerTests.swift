@@ -5,18 +5,109 @@ import Landmarks
 import TestSupport
 
 @Suite(.serialized) struct RunnerTests {
-    @Test func aMatchingRowTrainsOnSynthFacesAndReportsBothErrors() throws {
+    private func options(_ out: URL, mode: RunMode = .train, dataRoot: String? = nil, checkpoints: String? = nil,
+                         shard: Shard? = nil) -> RunnerOptions {
+        RunnerOptions(mode: mode, scale: RunnerManifests.tiny, dataRoot: dataRoot, checkpointsDirectory: checkpoints,
+                      outputDirectory: out.path, repositoryRoot: RunnerManifests.repositoryRoot, threads: 2, shard: shard)
+    }
+
+    /// The acceptance test of the data path: the same matching row on in-memory SynthFaces and on a
+    /// SynthFaces tree written in the real CelebA/MAFL layout and passed as the data root gives the
+    /// same numbers. Also checks the row's figures and that a rerun keeps the finished row.
+    @Test func aMatchingRowGivesTheSameNumbersInMemoryAndFromATreeOnDisk() throws {
+        let work = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let row = try RunnerManifests.row("S01/celeba-smallnet-16d-dve/matching")
+
+        let memory = try Runner(options: options(work.appendingPathComponent("memory"))).run([row])
+        let inMemory = try #require(memory.rows.first)
+        #expect(inMemory.status == .finished, "\(inMemory.status)")
+        #expect(inMemory.metrics.map(\.name) == ["same_identity", "different_identity"])
+        #expect(inMemory.metrics.allSatisfy { $0.value.isFinite && $0.value > 0 })
+        #expect(inMemory.details["warps"]?.contains("mafl.h5") == true)
+        #expect(inMemory.dataSource.hasPrefix("synthfaces"))
+        let figures = try #require(inMemory.figures)
+        #expect(!figures.matches.isEmpty && figures.embeddingPCA != nil && figures.embeddingInput?.width == 70)
+
+        let tiny = RunnerManifests.tiny
+        let tree = try SynthTree(layout: .celeba, count: tiny.synthCount[.celeba] ?? 0, seed: tiny.synthSeed)
+        let dataRoot = work.appendingPathComponent("data")
+        _ = try tree.write(to: dataRoot.appendingPathComponent("celeba").path)
+        let disk = try Runner(options: options(work.appendingPathComponent("disk"), dataRoot: dataRoot.path)).run([row])
+        let fromDisk = try #require(disk.rows.first)
+        #expect(fromDisk.status == .finished, "\(fromDisk.status)")
+        #expect(fromDisk.dataSource == dataRoot.path)
+        #expect(fromDisk.metrics == inMemory.metrics)
+
+        var events: [String] = []
+        let again = try Runner(options: options(work.appendingPathComponent("memory"))).run([row]) { event in
+            if case .rowReused(let reused) = event { events.append(reused.id) }
+            if case .rowStarted(let id, _, _) = event { events.append("started \(id)") }
+        }
+        #expect(events == [row.id])
+        #expect(again.rows.first?.metrics == inMemory.metrics)
+        let saved = try #require(try ResultsFile.load(work.appendingPathComponent("memory/results.h5").path))
+        #expect(saved.rows.first?.metrics == inMemory.metrics)
+    }
+
+    @Test func aRegressionRowSharesTheTrainedEmbeddingAndReportsIOD() throws {
         let out = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: out) }
-        let row = try RunnerManifests.row("S01/celeba-smallnet-16d-dve/matching")
-        let options = RunnerOptions(mode: .train, scale: RunnerManifests.tiny, outputDirectory: out.path,
-                                    repositoryRoot: RunnerManifests.repositoryRoot, threads: 2)
-        let results = try Runner(options: options).run([row])
-        let result = try #require(results.rows.first)
-        #expect(result.status == .finished, "\(result.status)")
-        #expect(result.metrics.map(\.name) == ["same_identity", "different_identity"])
-        #expect(result.metrics.allSatisfy { $0.value.isFinite && $0.value > 0 })
-        #expect(result.details["warps"]?.contains("mafl.h5") == true)
-        print("wall", result.wallSeconds, result.details)
+        let rows = try ["S01/celeba-smallnet-3d/matching", "S02/mafl-keypoints-celeba-smallnet-3d/regression"].map(RunnerManifests.row)
+        let results = try Runner(options: options(out)).run(rows)
+        #expect(results.rows.count == 2)
+        let regression = try #require(results.rows.first { $0.id.hasPrefix("S02") })
+        #expect(regression.status == .finished, "\(regression.status)")
+        let iod = try #require(regression.metrics.first { $0.name == "iod_error" })
+        #expect(iod.value.isFinite && iod.value > 0)
+        let keys = results.rows.compactMap { $0.details["embedding.key"] }
+        #expect(keys.count == 2 && keys[0] == keys[1], "one training run serves both rows")
+        let models = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("models").path)
+        #expect(models.count == 1)
+    }
+
+    @Test func rowsThatCannotRunHereAreSkippedWithTheReason() throws {
+        let out = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let row = try RunnerManifests.row("T01/celeba-smallnet-16d-dve/matching")
+        let noCheckpoints = try Runner(options: options(out.appendingPathComponent("a"), mode: .checkpoint)).run([row])
+        guard case .skipped(let reason) = noCheckpoints.rows.first?.status else {
+            Issue.record("expected skipped, got \(String(describing: noCheckpoints.rows.first?.status))")
+            return
+        }
+        #expect(reason.contains("--checkpoints") && reason.contains("checkpoint-epoch100.pth"))
+
+        let empty = out.appendingPathComponent("empty-checkpoints")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let absent = try Runner(options: options(out.appendingPathComponent("b"), mode: .checkpoint, checkpoints: empty.path)).run([row])
+        guard case .skipped(let missing) = absent.rows.first?.status else { Issue.record("expected skipped"); return }
+        #expect(missing.contains("not found") && missing.contains("http://www.robots.ox.ac.uk"))
+
+        let noData = try Runner(options: options(out.appendingPathComponent("c"), dataRoot: out.appendingPathComponent("nothing").path)).run([row])
+        guard case .skipped(let noDataset) = noData.rows.first?.status else { Issue.record("expected skipped"); return }
+        #expect(noDataset.contains("list_landmarks_align_celeba.txt"), "\(noDataset)")
+    }
+
+    @Test func shardsPartitionTheRowsSortedByID() throws {
+        let rows = try RunnerManifests.loader.loadAll()
+        var seen: [String] = []
+        for i in 1...3 {
+            let out = URL(fileURLWithPath: NSTemporaryDirectory())
+            seen += Runner(options: options(out, shard: try Shard(parsing: "\(i)/3"))).selected(rows).map(\.id)
+        }
+        #expect(seen.sorted() == rows.map(\.id).sorted())
+        #expect(Set(seen).count == rows.count)
+        for bad in ["0/3", "4/3", "1", "a/b", "1/0"] {
+            #expect(throws: RunnerError.self) { try Shard(parsing: bad) }
+        }
+    }
+
+    @Test func theEmbeddedDefaultSelectsTheSyntheticSeedTables() throws {
+        let rows = try RunnerManifests.loader.loadAll()
+        let standard = Reproduction.rows(from: rows, quick: false)
+        #expect(standard.count == 16)
+        #expect(standard.allSatisfy { $0.manifest.model.architecture == "smallnet" && ["S01", "S02"].contains($0.manifest.table.short) })
+        let quick = Reproduction.rows(from: rows, quick: true)
+        #expect(quick.count == 8 && quick.allSatisfy { [16, 64].contains($0.manifest.model.embeddingDim) })
     }
 }

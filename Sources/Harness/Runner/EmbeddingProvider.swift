@@ -79,19 +79,21 @@ final class EmbeddingProvider {
 
     private func trainedEmbedding(_ manifest: Manifest, progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
         let model = manifest.model
-        let base = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale,
-                                                  finetuning: false, manifest: manifest.id)
+        let baseSource = try trainingSource(model.recipe.dataset, recipe: model.recipe)
+        let base = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale, finetuning: false,
+                                                  images: baseSource.count, manifest: manifest.id)
         let baseKey = key(base, dataset: model.recipe.dataset, parent: nil)
         var details = ["embedding.recipe": model.recipe.config, "embedding.key": String(baseKey.prefix(16)),
-                       "embedding.steps": String(base.epochs * (base.stepsPerEpoch ?? 0))]
-        var weights = try train(base, dataset: model.recipe.dataset, key: baseKey, initial: nil, progress: progress)
+                       "embedding.iterations": String(base.epochs * min(baseSource.count / base.batchPairs, base.stepsPerEpoch ?? .max))]
+        var weights = try train(base, source: baseSource, key: baseKey, initial: nil, progress: progress)
         var seeds = [base.seed]
         var configuration = base
         if let finetune = manifest.finetune {
+            let source = try trainingSource(finetune.dataset, recipe: finetune.recipe)
             let tuned = try RecipeTranslation.training(model: model, recipe: finetune.recipe, scale: resolver.scale,
-                                                       finetuning: true, manifest: manifest.id)
+                                                       finetuning: true, images: source.count, manifest: manifest.id)
             let tunedKey = key(tuned, dataset: finetune.dataset, parent: baseKey)
-            weights = try train(tuned, dataset: finetune.dataset, key: tunedKey, initial: weights, progress: progress)
+            weights = try train(tuned, source: source, key: tunedKey, initial: weights, progress: progress)
             details["finetune.recipe"] = finetune.recipe.config
             details["finetune.key"] = String(tunedKey.prefix(16))
             seeds.append(tuned.seed)
@@ -104,6 +106,11 @@ final class EmbeddingProvider {
         return ObtainedEmbedding(network: network, regressor: nil, details: details, seeds: seeds)
     }
 
+    private func trainingSource(_ dataset: String, recipe: RecipeSpec) throws -> any LandmarkDataset {
+        let preprocessing = try DatasetPreprocessing(imageWidth: recipe.imwidth, crop: recipe.crop)
+        return try resolver.dataset(dataset, split: .embeddingTraining, preprocessing: preprocessing)
+    }
+
     /// A digest of everything that decides the trained weights.
     private func key(_ configuration: TrainingConfiguration, dataset: String, parent: String?) -> String {
         let encoder = JSONEncoder()
@@ -112,11 +119,9 @@ final class EmbeddingProvider {
         return SHA256.hexDigest(Array("\(json)|\(dataset)|\(resolver.description)|\(parent ?? "-")".utf8))
     }
 
-    private func train(_ configuration: TrainingConfiguration, dataset: String, key: String, initial: StateDict?,
+    private func train(_ configuration: TrainingConfiguration, source: any LandmarkDataset, key: String, initial: StateDict?,
                        progress: @escaping (TrainingProgress) -> Void) throws -> StateDict {
         if let weights = trained[key] { return weights }
-        let preprocessing = try DatasetPreprocessing(imageWidth: configuration.imageWidth, crop: configuration.crop)
-        let source = try resolver.dataset(dataset, split: .embeddingTraining, preprocessing: preprocessing)
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let store = HDF5CheckpointStore(path: (workDirectory as NSString).appendingPathComponent("\(key.prefix(24)).h5"))
         let trainer = try Trainer(configuration: configuration, source: source, store: store, initialWeights: initial)

@@ -29,21 +29,25 @@ enum RecipeTranslation {
         }
     }
 
-    /// The trainer configuration of `recipe` for `model` at `scale`. `finetuning` selects the
-    /// fine-tuning reductions of the scale.
-    static func training(model: ModelSpec, recipe: RecipeSpec, scale: RunScale, finetuning: Bool,
+    /// The trainer configuration of `recipe` for `model` at `scale`, for a training split of `images`
+    /// images. `finetuning` selects the fine-tuning reductions of the scale.
+    static func training(model: ModelSpec, recipe: RecipeSpec, scale: RunScale, finetuning: Bool, images: Int,
                          manifest: String) throws(RunnerError) -> TrainingConfiguration {
-        let epochs = (finetuning ? scale.finetuneEpochs : scale.trainingEpochs) ?? recipe.epochs
-        let steps = finetuning ? scale.finetuneStepsPerEpoch : scale.trainingStepsPerEpoch
+        let batchPairs = scale.trainingBatchPairs ?? recipe.batchPairs
+        var epochs = recipe.epochs
+        var stepsPerEpoch: Int?
+        if let steps = finetuning ? scale.finetuneSteps : scale.trainingSteps {
+            (epochs, stepsPerEpoch) = RunScale.epochs(forSteps: steps, images: images, batchPairs: batchPairs)
+        }
         do {
             let schedule = try RunScale.rescaled(try self.schedule(recipe.schedule, manifest: manifest),
                                                  from: recipe.epochs, to: epochs)
             var configuration = try TrainingConfiguration.smallNetCelebA(outputChannels: model.embeddingDim, dve: model.dve)
             configuration.architecture = try architecture(model.architecture)
             configuration.normalizeVectors = recipe.normalizeVectors
-            configuration.batchPairs = scale.trainingBatchPairs ?? recipe.batchPairs
+            configuration.batchPairs = batchPairs
             configuration.epochs = epochs
-            configuration.stepsPerEpoch = steps
+            configuration.stepsPerEpoch = stepsPerEpoch
             configuration.learningRate = recipe.learningRate
             configuration.biasLearningRate = recipe.biasLearningRate
             configuration.weightDecay = recipe.weightDecay

@@ -14,12 +14,11 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     public var synthCount: [SynthLayout: Int]
     /// Seed of the SynthFaces identities and images.
     public var synthSeed: UInt64
-    /// Embedding training (and fine-tuning): nil keeps the recipe's value.
-    public var trainingEpochs: Int?
-    public var trainingStepsPerEpoch: Int?
+    /// Embedding training and fine-tuning: total iterations (spread over as many epochs of the training
+    /// split as they need) and pairs per batch; nil keeps the recipe's epochs and batch.
+    public var trainingSteps: Int?
     public var trainingBatchPairs: Int?
-    public var finetuneEpochs: Int?
-    public var finetuneStepsPerEpoch: Int?
+    public var finetuneSteps: Int?
     /// Keypoint regressor: epochs (schedule milestones scaled to match), batch size.
     public var regressionEpochs: Int?
     public var regressionBatchSize: Int?
@@ -35,34 +34,38 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     /// ten minutes on two cores.
     public static let standard = RunScale(
         name: "default", synthCount: [.celeba: 2_000, .aflwR: 1_200, .aflwM: 1_200, .threeHundredW: 900], synthSeed: 0,
-        trainingEpochs: 1, trainingStepsPerEpoch: 100, trainingBatchPairs: 8,
-        finetuneEpochs: 1, finetuneStepsPerEpoch: 40,
-        regressionEpochs: 20, regressionBatchSize: 32)
+        trainingSteps: 120, trainingBatchPairs: 8, finetuneSteps: 40,
+        regressionEpochs: 20, regressionBatchSize: 8)
 
     /// The CI tier: fewer images and steps, under three minutes.
     public static let quick = RunScale(
         name: "quick", synthCount: [.celeba: 1_000, .aflwR: 600, .aflwM: 600, .threeHundredW: 450], synthSeed: 0,
-        trainingEpochs: 1, trainingStepsPerEpoch: 50, trainingBatchPairs: 8,
-        finetuneEpochs: 1, finetuneStepsPerEpoch: 20,
-        regressionEpochs: 10, regressionBatchSize: 32)
+        trainingSteps: 60, trainingBatchPairs: 8, finetuneSteps: 20,
+        regressionEpochs: 15, regressionBatchSize: 8)
 
     public static let all: [RunScale] = [.paper, .standard, .quick]
 
     public static func named(_ name: String) -> RunScale? { all.first { $0.name == name } }
 
-    public init(name: String, synthCount: [SynthLayout: Int], synthSeed: UInt64, trainingEpochs: Int? = nil,
-                trainingStepsPerEpoch: Int? = nil, trainingBatchPairs: Int? = nil, finetuneEpochs: Int? = nil,
-                finetuneStepsPerEpoch: Int? = nil, regressionEpochs: Int? = nil, regressionBatchSize: Int? = nil) {
+    public init(name: String, synthCount: [SynthLayout: Int], synthSeed: UInt64, trainingSteps: Int? = nil,
+                trainingBatchPairs: Int? = nil, finetuneSteps: Int? = nil, regressionEpochs: Int? = nil,
+                regressionBatchSize: Int? = nil) {
         self.name = name
         self.synthCount = synthCount
         self.synthSeed = synthSeed
-        self.trainingEpochs = trainingEpochs
-        self.trainingStepsPerEpoch = trainingStepsPerEpoch
+        self.trainingSteps = trainingSteps
         self.trainingBatchPairs = trainingBatchPairs
-        self.finetuneEpochs = finetuneEpochs
-        self.finetuneStepsPerEpoch = finetuneStepsPerEpoch
+        self.finetuneSteps = finetuneSteps
         self.regressionEpochs = regressionEpochs
         self.regressionBatchSize = regressionBatchSize
+    }
+
+    /// Epochs and iterations per epoch that make about `steps` iterations over a split of `images`
+    /// images in batches of `batchPairs` (full batches only, as `drop_last`).
+    static func epochs(forSteps steps: Int, images: Int, batchPairs: Int) -> (epochs: Int, stepsPerEpoch: Int) {
+        let perEpoch = max(1, images / max(1, batchPairs))
+        let epochs = max(1, (steps + perEpoch - 1) / perEpoch)
+        return (epochs, min(perEpoch, max(1, (steps + epochs - 1) / epochs)))
     }
 
     /// `schedule` for a run of `epochs` instead of `recipeEpochs`: milestones and step sizes keep their
