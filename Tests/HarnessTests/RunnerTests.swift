@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-import Harness
+@testable import Harness
 import Landmarks
 import TestSupport
+import Tensors
 
 @Suite(.serialized) struct RunnerTests {
     private func options(_ out: URL, mode: RunMode = .train, dataRoot: String? = nil, checkpoints: String? = nil,
@@ -109,5 +110,22 @@ import TestSupport
         #expect(standard.allSatisfy { $0.manifest.model.architecture == "smallnet" && ["S01", "S02"].contains($0.manifest.table.short) })
         let quick = Reproduction.rows(from: rows, quick: true)
         #expect(quick.count == 8 && quick.allSatisfy { [16, 64].contains($0.manifest.model.embeddingDim) })
+    }
+}
+
+@Suite struct RunScaleTests {
+    @Test func iterationsSpreadOverWholeEpochsOfFullBatches() {
+        #expect(RunScale.epochs(forSteps: 120, images: 1_400, batchPairs: 8) == (1, 120))
+        #expect(RunScale.epochs(forSteps: 400, images: 700, batchPairs: 8) == (5, 80))
+        #expect(RunScale.epochs(forSteps: 2, images: 3, batchPairs: 2) == (2, 1))
+    }
+
+    @Test func shortenedSchedulesKeepTheirMilestonesFractions() throws {
+        let recipe = try LearningRateSchedule.multiStep(milestones: [70, 90], gamma: 0.1)
+        #expect(try RunScale.rescaled(recipe, from: 100, to: 10) == .multiStep(milestones: [7, 9], gamma: 0.1))
+        #expect(try RunScale.rescaled(recipe, from: 100, to: 1) == .multiStep(milestones: [1, 1], gamma: 0.1))
+        #expect(try RunScale.rescaled(recipe, from: 100, to: 100) == recipe)
+        let step = try LearningRateSchedule.step(size: 50, gamma: 0.1)
+        #expect(try RunScale.rescaled(step, from: 100, to: 4) == .step(size: 2, gamma: 0.1))
     }
 }
