@@ -14,6 +14,9 @@ struct Bless: ParsableCommand {
     @Argument(help: "A results file written by dvebench run.")
     var results: String
 
+    @Option(help: "Results of the same rows run another way (e.g. --threads 1); widens each tolerance to twice the spread. Repeatable.")
+    var spread: [String] = []
+
     @Option(help: "The expected file to write.")
     var expected = "expected/synthetic.h5"
 
@@ -27,7 +30,7 @@ struct Bless: ParsableCommand {
         let plan: BlessPlan
         do {
             plan = try BlessPlan.prepare(resultsPath: results, expectedPath: expected,
-                                         manifests: try manifestsByID(manifests))
+                                         manifests: try manifestsByID(manifests), spreadPaths: spread)
         } catch let error as BlessError {
             throw fail("bless", error, code: error.exitCode)
         } catch {

@@ -62,8 +62,9 @@ enum ReportFormat {
         table.metrics.compactMap { column in
             var seen: [ToleranceSpec] = []
             for row in table.rows {
-                if let spec = row.manifest?.metrics.first(where: { $0.name == column.name }), !seen.contains(spec.tolerance) {
-                    seen.append(spec.tolerance)
+                // The cell's tolerance is the one the row was judged by (train or checkpoint mode).
+                if let tolerance = row.cells.first(where: { $0.metric == column.name })?.tolerance, !seen.contains(tolerance) {
+                    seen.append(tolerance)
                 }
             }
             return seen.isEmpty ? nil : (column.name, seen.map(describe).joined(separator: " or "))

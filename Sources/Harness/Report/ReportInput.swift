@@ -41,8 +41,12 @@ public struct ReportNumber: Sendable, Equatable {
     public var decimals: Int
     /// Where the number comes from (`upstream-readme`, `seed-readme`, `synthetic`, …).
     public var source: String
+    /// A tolerance that came with the number (blessed synthetic numbers); nil: the manifest's.
+    public var tolerance: ToleranceSpec?
 
-    public init(value: Double, standardDeviation: Double? = nil, decimals: Int = 2, source: String) {
+    public init(value: Double, standardDeviation: Double? = nil, decimals: Int = 2, source: String,
+                tolerance: ToleranceSpec? = nil) {
+        self.tolerance = tolerance
         self.value = value
         self.standardDeviation = standardDeviation
         self.decimals = decimals

@@ -151,7 +151,7 @@ public enum ReportTables {
         let cells = columns.map { column -> ReportCell in
             var spec = manifest?.metrics.first { $0.name == column.name }
             // A trained row is judged by the looser train tolerance, as the diff judges it.
-            if let found = spec { spec?.tolerance = found.tolerance(forMode: row.mode) }
+            if let found = spec { spec?.tolerance = expected[column.name]?.tolerance ?? found.tolerance(forMode: row.mode) }
             let reproduced = row.metrics.first { $0.name == column.name }
             var cell = ReportCell(metric: column.name, expected: expected[column.name], paper: nil,
                                   reproduced: reproduced, tolerance: spec?.tolerance, verdict: nil)

@@ -28,15 +28,20 @@ public struct BlessPlan: Sendable {
     public let updated: ExpectedSet
 
     /// Loads both files and plans the bless. The expected file may not exist yet (first bless).
-    public static func prepare(resultsPath: String, expectedPath: String,
-                               manifests: [String: Manifest]) throws(BlessError) -> BlessPlan {
+    /// - Parameter spreadPaths: results of the same rows run otherwise (another thread count, so
+    ///   another summation order): each blessed number's tolerance widens to cover twice the largest
+    ///   distance to these runs, so the gate allows the spread that was measured.
+    public static func prepare(resultsPath: String, expectedPath: String, manifests: [String: Manifest],
+                               spreadPaths: [String] = []) throws(BlessError) -> BlessPlan {
         if URL(fileURLWithPath: expectedPath).lastPathComponent == ExpectedFiles.paper {
             throw .publishedNumbers(file: expectedPath, detail: "it is the file of published numbers")
         }
         do {
             let results = try ResultSet.read(from: resultsPath)
             let existing = FileManager.default.fileExists(atPath: expectedPath) ? try ExpectedSet.load(expectedPath) : ExpectedSet()
-            return try plan(results: results, resultsPath: resultsPath, existing: existing,
+            var spread: [ResultSet] = []
+            for path in spreadPaths { spread.append(try ResultSet.read(from: path)) }
+            return try plan(results: results, resultsPath: resultsPath, existing: existing, spread: spread,
                             expectedPath: expectedPath, manifests: manifests)
         } catch let error as BlessError {
             throw error
@@ -50,8 +55,8 @@ public struct BlessPlan: Sendable {
     }
 
     /// The bless of `results` into `existing`, without touching any file.
-    public static func plan(results: ResultSet, resultsPath: String, existing: ExpectedSet, expectedPath: String,
-                            manifests: [String: Manifest]) throws(BlessError) -> BlessPlan {
+    public static func plan(results: ResultSet, resultsPath: String, existing: ExpectedSet, spread: [ResultSet] = [],
+                            expectedPath: String, manifests: [String: Manifest]) throws(BlessError) -> BlessPlan {
         if let published = existing.rows.sorted(by: { $0.key < $1.key }).first(where: { _, row in
             row.metrics.values.contains { !$0.source.hasPrefix("blessed:") }
         }) {
@@ -81,7 +86,8 @@ public struct BlessPlan: Sendable {
             for metric in row.metrics {
                 metrics[metric.name] = ExpectedMetric(value: metric.value, decimals: nil, source: source,
                                                       standardDeviation: metric.standardDeviation,
-                                                      standardDeviationDecimals: nil)
+                                                      standardDeviationDecimals: nil,
+                                                      tolerance: Self.tolerance(for: metric, of: row, spread: spread))
             }
             updated.rows[key] = ExpectedRow(rowKey: manifest.expected.rowKey, source: source, table: manifest.table.id,
                                             todo: false, metrics: metrics)
@@ -103,6 +109,22 @@ public struct BlessPlan: Sendable {
 
     /// Writes `updated` to the expected file atomically. Refuses with `moved` when numbers moved
     /// and `force` is false, and with `nothingToBless` when no row can be blessed.
+    /// The tier's tolerance (`RunScale.tolerance`), its absolute term raised to twice the largest
+    /// distance between `metric` and the same metric of the same row in the `spread` runs.
+    static func tolerance(for metric: MetricValue, of row: RowResult, spread: [ResultSet]) -> ToleranceSpec? {
+        guard var tolerance = RunScale.named(row.scale)?.tolerance else { return nil }
+        let others = spread.compactMap { set in
+            set.row(row.id).flatMap { $0.scale == row.scale ? $0.metrics.first { $0.name == metric.name }?.value : nil }
+        }
+        guard let widest = others.map({ abs($0 - metric.value) }).max(), widest.isFinite else { return tolerance }
+        if 2 * widest > tolerance.absolute {
+            tolerance.absolute = 2 * widest
+            tolerance.rule = (tolerance.rule ?? "") + String(format: "; absolute term raised to twice the %.4f measured across %d other run(s)",
+                                                              widest, others.count)
+        }
+        return tolerance
+    }
+
     public func commit(force: Bool) throws(BlessError) {
         guard !blessed.isEmpty else { throw .nothingToBless(results: resultsPath) }
         guard force || moved.isEmpty else { throw .moved(file: expectedPath, comparisons: moved) }

@@ -44,12 +44,18 @@ extension ExpectedSet {
                     let decimals = try metricBag.int("decimals")
                     let full = try metricBag.optionalDouble("full_precision")
                     let stdDecimals = try metricBag.optionalInt("std_decimals")
+                    var tolerance: ToleranceSpec?
+                    if let absolute = try metricBag.optionalDouble("tolerance_absolute"),
+                       let relative = try metricBag.optionalDouble("tolerance_relative") {
+                        tolerance = ToleranceSpec(absolute: absolute, relative: relative,
+                                                  rule: metricBag.has("tolerance_rule") ? try metricBag.string("tolerance_rule") : nil)
+                    }
                     metrics[name] = ExpectedMetric(
                         value: try dataset.readFloat64()[0], decimals: decimals < 0 ? nil : decimals,
                         source: try metricBag.string("source"),
                         fullPrecision: full.flatMap { $0.isNaN ? nil : $0 },
                         standardDeviation: try metricBag.optionalDouble("std"),
-                        standardDeviationDecimals: stdDecimals.flatMap { $0 < 0 ? nil : $0 })
+                        standardDeviationDecimals: stdDecimals.flatMap { $0 < 0 ? nil : $0 }, tolerance: tolerance)
                 }
                 rows[String(group.path.dropFirst())] = ExpectedRow(
                     rowKey: try bag.string("row_key"), source: try bag.string("source"),
@@ -91,6 +97,11 @@ extension ExpectedSet {
                         try dataset.setAttribute("decimals", .int64(Int64(metric.decimals ?? -1)))
                         try dataset.setAttribute("source", .string(metric.source))
                         try dataset.setAttribute("full_precision", .float64(metric.fullPrecision ?? .nan))
+                        if let tolerance = metric.tolerance {
+                            try dataset.setAttribute("tolerance_absolute", .float64(tolerance.absolute))
+                            try dataset.setAttribute("tolerance_relative", .float64(tolerance.relative))
+                            if let rule = tolerance.rule { try dataset.setAttribute("tolerance_rule", .string(rule)) }
+                        }
                         if let std = metric.standardDeviation {
                             try dataset.setAttribute("std", .float64(std))
                             try dataset.setAttribute("std_decimals", .int64(Int64(metric.standardDeviationDecimals ?? -1)))

@@ -88,9 +88,15 @@ public struct ExpectedMetric: Sendable, Equatable {
     /// Published standard deviation of a `mean-std` metric, with its decimal places.
     public var standardDeviation: Double?
     public var standardDeviationDecimals: Int?
+    /// The tolerance blessed with the number, which then overrides the manifest's. Synthetic tiers
+    /// carry one (`RunScale.tolerance`): their numbers are bit-reproducible on one machine but move
+    /// with the summation order of another CPU's BLAS kernels, more than a published number's
+    /// rounding allows.
+    public var tolerance: ToleranceSpec?
 
     public init(value: Double, decimals: Int?, source: String, fullPrecision: Double? = nil,
-                standardDeviation: Double? = nil, standardDeviationDecimals: Int? = nil) {
+                standardDeviation: Double? = nil, standardDeviationDecimals: Int? = nil, tolerance: ToleranceSpec? = nil) {
+        self.tolerance = tolerance
         self.value = value
         self.decimals = decimals
         self.source = source

@@ -7,7 +7,9 @@ public enum ResultDiff {
     ///
     /// Rules, per metric of a finished row:
     /// - The expected number is looked up under `ExpectedSet.key(rowID:scale:)`.
-    /// - `pass` when `tolerance.accepts(got:expected:)` (the manifest's `MetricSpec.tolerance`);
+    /// - `pass` when `tolerance.accepts(got:expected:)`: the tolerance blessed with the expected number
+    ///   if it has one (synthetic tiers), else the manifest's for the row's mode
+    ///   (`MetricSpec.tolerance(forMode:)`);
     ///   otherwise `improvement` if `got` is better per `MetricSpec.better`, else `regression`.
     /// - `missing-expected` when the row or metric has no expected number, the published cell is a
     ///   TODO, the expected number is not finite, or the manifest does not list the metric.
@@ -41,7 +43,7 @@ public enum ResultDiff {
         let expectedRow = expected.rows[key]
         var lines: [MetricComparison] = []
         for var spec in manifest.metrics {
-            spec.tolerance = spec.tolerance(forMode: row.mode)
+            spec.tolerance = expectedRow?.metrics[spec.name]?.tolerance ?? spec.tolerance(forMode: row.mode)
             guard let polarity = Polarity(rawValue: spec.better) else {
                 throw .unknownPolarity(row: row.id, metric: spec.name, value: spec.better)
             }

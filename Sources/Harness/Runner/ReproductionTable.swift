@@ -70,7 +70,7 @@ extension ReportInput {
         func numbers(_ row: ExpectedRow?) -> [String: ReportNumber] {
             (row?.metrics ?? [:]).mapValues {
                 ReportNumber(value: $0.value, standardDeviation: $0.standardDeviation, decimals: max(2, $0.decimals ?? 3),
-                             source: $0.source)
+                             source: $0.source, tolerance: $0.tolerance)
             }
         }
         var expectedNumbers: [String: [String: ReportNumber]] = [:]

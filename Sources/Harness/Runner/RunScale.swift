@@ -22,6 +22,8 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     /// Keypoint regressor: epochs (schedule milestones scaled to match), batch size.
     public var regressionEpochs: Int?
     public var regressionBatchSize: Int?
+    /// The tolerance blessed with this tier's numbers (nil: the manifests' train tolerance).
+    public var tolerance: ToleranceSpec?
 
     public var description: String { name }
     public var isSynthetic: Bool { name != "paper" }
@@ -35,13 +37,21 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     public static let standard = RunScale(
         name: "default", synthCount: [.celeba: 2_000, .aflwR: 1_200, .aflwM: 1_200, .threeHundredW: 900], synthSeed: 0,
         trainingSteps: 120, trainingBatchPairs: 8, finetuneSteps: 40,
-        regressionEpochs: 20, regressionBatchSize: 8)
+        regressionEpochs: 20, regressionBatchSize: 8, tolerance: synthetic)
 
     /// The CI tier: fewer images and steps, under three minutes.
     public static let quick = RunScale(
         name: "quick", synthCount: [.celeba: 1_000, .aflwR: 600, .aflwM: 600, .threeHundredW: 450], synthSeed: 0,
         trainingSteps: 60, trainingBatchPairs: 8, finetuneSteps: 20,
-        regressionEpochs: 15, regressionBatchSize: 8)
+        regressionEpochs: 15, regressionBatchSize: 8, tolerance: synthetic)
+
+    /// Measured: the quick tier on one thread instead of two (another summation order, as another
+    /// CPU's BLAS kernels give) moved single numbers by up to 10 % after 60 training iterations on 50
+    /// pairs. The gate is therefore wide: it catches a broken pipeline (an untrained or diverged
+    /// model), not small numerical drift, which the golden checks gate instead.
+    public static let synthetic = ToleranceSpec(
+        absolute: 0.25, relative: 0.25,
+        rule: "synthetic tier: 0.25 + 25 % (summation-order spread of a short training run, up to 10 % measured); README#determinism")
 
     public static let all: [RunScale] = [.paper, .standard, .quick]
 
@@ -49,7 +59,8 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
 
     public init(name: String, synthCount: [SynthLayout: Int], synthSeed: UInt64, trainingSteps: Int? = nil,
                 trainingBatchPairs: Int? = nil, finetuneSteps: Int? = nil, regressionEpochs: Int? = nil,
-                regressionBatchSize: Int? = nil) {
+                regressionBatchSize: Int? = nil, tolerance: ToleranceSpec? = nil) {
+        self.tolerance = tolerance
         self.name = name
         self.synthCount = synthCount
         self.synthSeed = synthSeed
