@@ -16,7 +16,7 @@ final class ProgressDisplay {
             rowLabel = "[\(position)/\(total)] \(id)"
             emit("\(rowLabel)  starting", force: true)
         case .rowProgress(_, let progress):
-            emit("\(rowLabel)  \(Self.describe(progress))", force: false)
+            emit("\(rowLabel)  \(Self.describe(progress))\(eta(progress))", force: false)
         case .rowReused(let row):
             finishLine()
             say("\(row.id)  reused from an earlier run (use --force to rerun)")
@@ -24,6 +24,28 @@ final class ProgressDisplay {
             finishLine()
             say(Self.summary(row))
         }
+    }
+
+    /// Phases whose progress carries no rate (descriptor extraction, regressor epochs) get an ETA
+    /// from the time since the phase began.
+    private var phase = ""
+    private var phaseStart = Date()
+    private var phaseDone = 0
+
+    private func eta(_ progress: RowProgress) -> String {
+        guard case .regression(let r) = progress else { return "" }
+        let (name, done, total): (String, Int, Int)
+        switch r {
+        case .extraction(let split, let d, let t): (name, done, total) = ("extract \(split)", d, t)
+        case .epoch(let epoch, let t): (name, done, total) = ("epochs", epoch.epoch, t)
+        default: return ""
+        }
+        // A new phase, or the same phase starting over (the next limited-annotation run).
+        if name != phase || done < phaseDone { phase = name; phaseStart = Date() }
+        phaseDone = done
+        guard done > 0 else { return "" }
+        let elapsed = Date().timeIntervalSince(phaseStart)
+        return "  ETA \(Self.clock(elapsed / Double(done) * Double(total - done)))"
     }
 
     static func summary(_ row: RowResult) -> String {
