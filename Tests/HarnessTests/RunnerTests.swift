@@ -89,6 +89,33 @@ import Tensors
         #expect(noDataset.contains("list_landmarks_align_celeba.txt"), "\(noDataset)")
     }
 
+    /// Checkpoint mode end to end with a real legacy-format `.pth` (the golden SmallNet-16 DVE file)
+    /// placed where the manifest says; the same file under a 3-d row's path is refused by name.
+    @Test func checkpointModeLoadsTheReleasedFileAndChecksItAgainstTheManifest() throws {
+        let out = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        let golden = Fixtures.golden.appendingPathComponent("checkpoints/smallnet16-legacy.pth")
+        let checkpoints = out.appendingPathComponent("checkpoints")
+        let rows = try ["T01/celeba-smallnet-16d-dve/matching", "T01/celeba-smallnet-3d-dve/matching"].map(RunnerManifests.row)
+        for row in rows {
+            let file = checkpoints.appendingPathComponent(try #require(row.manifest.model.checkpoint?.file))
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(at: golden, to: file)
+        }
+        let results = try Runner(options: options(out.appendingPathComponent("out"), mode: .checkpoint,
+                                                  checkpoints: checkpoints.path)).run(rows)
+        let loaded = try #require(results.row("T01/celeba-smallnet-16d-dve/matching"))
+        #expect(loaded.status == .finished, "\(loaded.status)")
+        let digest = try SHA256.hexDigest(ofFile: golden.path)
+        #expect(loaded.mode == "checkpoint" && loaded.details["checkpoint.sha256"] == digest)
+        #expect(loaded.metrics.count == 2 && loaded.metrics.allSatisfy { $0.value.isFinite })
+        guard case .failed(let message) = results.row("T01/celeba-smallnet-3d-dve/matching")?.status else {
+            Issue.record("a 16-d checkpoint under a 3-d row must fail")
+            return
+        }
+        #expect(message.contains("does not match the manifest"), "\(message)")
+    }
+
     @Test func shardsPartitionTheRowsSortedByID() throws {
         let rows = try RunnerManifests.loader.loadAll()
         var seen: [String] = []
