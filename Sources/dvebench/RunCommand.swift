@@ -108,6 +108,7 @@ enum CommandSupport {
     }
 
     static func run(_ rows: [LoadedManifest], options: RunnerOptions) throws -> ResultSet {
+        Runtime.configure(threads: options.threads)
         let runner = Runner(options: options)
         let selected = runner.selected(rows)
         say("\(selected.count) rows, mode \(options.mode.rawValue), scale \(options.scale), data \(options.dataRoot ?? "SynthFaces (in memory)"), "

@@ -93,8 +93,16 @@ public final class Runner {
         return sorted.enumerated().filter { shard.selects(position: $0.offset) }.map(\.element)
     }
 
+    /// Runs with `options.threads` workers in a scope of its own (`ComputeThreads.withCount`), never
+    /// by changing the process-wide count: a library call must not re-chunk the kernels of other
+    /// work in the process, whose reductions would then sum in another order. A command line that
+    /// owns its process sets the process-wide count too (`Runtime.configure`), for work that runs
+    /// on threads outside this scope.
     public func run(_ rows: [LoadedManifest], events: @escaping (RunnerEvent) -> Void = { _ in }) throws -> ResultSet {
-        Runtime.configure(threads: options.threads)
+        try ComputeThreads.withCount(options.threads) { try runScoped(rows, events: events) }
+    }
+
+    private func runScoped(_ rows: [LoadedManifest], events: @escaping (RunnerEvent) -> Void) throws -> ResultSet {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let provenance = Provenance.current(command: options.command, threads: options.threads)
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
