@@ -41,54 +41,8 @@ public final class BatchNorm2d: Layer {
         precondition(c == channels, "BatchNorm2d(\(channels)) got \(c) channels")
         output.prepare(shape: input.shape)
         let plane = h * w
-        var mean = [Float](repeating: 0, count: c)
-        var invStd = [Float](repeating: 0, count: c)
-        if training {
-            var unbiasedVar = [Float](repeating: 0, count: c)
-            let count = Double(n * plane)
-            input.withUnsafeBufferPointer { x in
-                let xs = SharedConstPointer(x.baseAddress!)
-                mean.withUnsafeMutableBufferPointer { meanBuf in
-                    invStd.withUnsafeMutableBufferPointer { invBuf in
-                        unbiasedVar.withUnsafeMutableBufferPointer { varBuf in
-                            let m = SharedPointer(meanBuf.baseAddress!), s = SharedPointer(invBuf.baseAddress!)
-                            let v = SharedPointer(varBuf.baseAddress!)
-                            let eps = Double(self.eps)
-                            parallelChunks(total: c) { _, channels in
-                                for ch in channels {
-                                    var sum = 0.0
-                                    for b in 0..<n {
-                                        let p = xs.advanced(by: (b * c + ch) * plane)
-                                        for i in 0..<plane { sum += Double(p[i]) }
-                                    }
-                                    let mu = sum / count
-                                    var sq = 0.0
-                                    for b in 0..<n {
-                                        let p = xs.advanced(by: (b * c + ch) * plane)
-                                        for i in 0..<plane { let d = Double(p[i]) - mu; sq += d * d }
-                                    }
-                                    let biased = sq / count
-                                    m[ch] = Float(mu)
-                                    s[ch] = Float(1.0 / (biased + eps).squareRoot())
-                                    v[ch] = Float(count > 1 ? sq / (count - 1) : biased)
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let mom = momentum
-            for ch in 0..<c {
-                runningMean.value[flat: ch] = (1 - mom) * runningMean.value[flat: ch] + mom * mean[ch]
-                runningVar.value[flat: ch] = (1 - mom) * runningVar.value[flat: ch] + mom * unbiasedVar[ch]
-            }
-            numBatchesTracked.value += 1
-        } else {
-            for ch in 0..<c {
-                mean[ch] = runningMean.value[flat: ch]
-                invStd[ch] = 1 / (runningVar.value[flat: ch] + eps).squareRoot()
-            }
-        }
+        let statistics = training ? batchStatisticsUpdatingRunningValues(input) : runningStatistics()
+        let mean = statistics.mean, invStd = statistics.invStd
         normalise(input, mean: mean, invStd: invStd, n: n, c: c, plane: plane)
         saved = training ? (input, mean, invStd) : nil
         return output
