@@ -43,24 +43,7 @@ public struct DatasetResolver: Sendable {
                                      seed: scale.synthSeed)
             return try tree.dataset(split, preprocessing: preprocessing)
         }
-        let root = (dataRoot as NSString).appendingPathComponent(folder)
-        return try Self.realDataset(layout: layout, root: root, split: split, preprocessing: preprocessing)
-    }
-
-    /// The real loader of `layout` reading `root`.
-    static func realDataset(layout: SynthLayout, root: String, split: SynthSplit,
-                            preprocessing: DatasetPreprocessing) throws -> any LandmarkDataset {
-        switch layout {
-        case .celeba:
-            let celebaSplit: CelebADataset.Split = switch split {
-            case .embeddingTraining: .prunedTrain
-            case .train: .maflTrain
-            case .test: .maflTest
-            }
-            return try CelebADataset(root: root, split: celebaSplit, preprocessing: preprocessing)
-        case .aflwR: return try AFLWRecropDataset(root: root, train: split != .test, preprocessing: preprocessing)
-        case .aflwM: return try AFLWMTFLDataset(root: root, train: split != .test, preprocessing: preprocessing)
-        case .threeHundredW: return try ThreeHundredWDataset(root: root, train: split != .test, preprocessing: preprocessing)
-        }
+        return try layout.openDataset(root: (dataRoot as NSString).appendingPathComponent(folder), split: split,
+                                      preprocessing: preprocessing)
     }
 }

@@ -28,27 +28,8 @@ extension SynthTree {
     /// - Throws: `SynthLayoutError` (annotation files), `DatasetError` (the loader).
     public func dataset(_ split: SynthSplit, preprocessing: DatasetPreprocessing) throws -> SynthTreeDataset {
         let files = try SynthTreeMemoryFiles(self)
-        let base: any LandmarkDataset
-        let root = files.root, policy = JPEGWarningPolicy.tolerateRecoverable
-        switch layout {
-        case .celeba:
-            let celebA: CelebADataset.Split = switch split {
-            case .embeddingTraining: .prunedTrain
-            case .train: .maflTrain
-            case .test: .maflTest
-            }
-            base = try CelebADataset(root: root, split: celebA, preprocessing: preprocessing, highQualityImages: true,
-                                     jpegWarnings: policy, files: files)
-        case .aflwR:
-            base = try AFLWRecropDataset(root: root, train: split != .test, preprocessing: preprocessing,
-                                         jpegWarnings: policy, files: files)
-        case .aflwM:
-            base = try AFLWMTFLDataset(root: root, train: split != .test, preprocessing: preprocessing,
-                                       jpegWarnings: policy, files: files)
-        case .threeHundredW:
-            base = try ThreeHundredWDataset(root: root, train: split != .test, preprocessing: preprocessing,
-                                            jpegWarnings: policy, files: files)
-        }
+        let base = try layout.openDataset(root: files.root, split: split, preprocessing: preprocessing,
+                                          jpegWarnings: .tolerateRecoverable, files: files)
         return SynthTreeDataset(tree: self, split: split, base: base)
     }
 }
