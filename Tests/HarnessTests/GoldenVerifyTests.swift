@@ -30,6 +30,7 @@ import TestSupport
     @Test func theReferenceSetIsCoveredCompletely() {
         let report = GoldenVerifier.verify(directory: Fixtures.golden)
         #expect(report.uncovered.isEmpty, "\(report.uncovered.map(\.file))")
+        #expect(GoldenTable(report).summary.hasSuffix("every file covered"))
     }
 
     @Test func filesThisBuildCannotRecomputeAreNotCoveredNeverPassed() throws {
@@ -41,6 +42,7 @@ import TestSupport
         let report = GoldenVerifier.verify(directory: dir)
         let uncovered = Set(report.uncovered.map(\.file))
         #expect(uncovered == ["future-model.h5"])
+        #expect(GoldenTable(report).summary.hasSuffix("1 files not covered"))
         for file in uncovered {
             #expect(!report.checks.contains { $0.file == file && $0.outcome == .pass }, "\(file) passed a check")
         }
