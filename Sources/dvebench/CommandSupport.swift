@@ -21,5 +21,5 @@ var commandLine: String { CommandLine.arguments.joined(separator: " ") }
 /// Every manifest under `directory` (validated), by row id: the diff needs each row's tolerances.
 func manifestsByID(_ directory: String) throws -> [String: Manifest] {
     let loader = ManifestLoader(repositoryRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-    return Dictionary(try loader.load(folder: directory).map { ($0.id, $0.manifest) }, uniquingKeysWith: { a, _ in a })
+    return try loader.load(folder: directory).byID
 }

@@ -36,7 +36,7 @@ struct Reproduce: ParsableCommand {
                                            force: force, command: commandLine)
         let results = try CommandSupport.run(rows, options: options)
 
-        let manifests = Dictionary(all.map { ($0.id, $0.manifest) }, uniquingKeysWith: { a, _ in a })
+        let manifests = all.byID
         let expectedDirectory = repository.appendingPathComponent("expected").path
         let report: DiffReport, expected: ExpectedSet, paper: ExpectedSet?
         do {

@@ -8,7 +8,7 @@ import Testing
     @Test func oneLinePerModelWithExpectedAndPaperNumbers() throws {
         let all = try RunnerManifests.loader.loadAll()
         let rows = Reproduction.rows(from: all, quick: true)
-        let manifests = Dictionary(all.map { ($0.id, $0.manifest) }, uniquingKeysWith: { a, _ in a })
+        let manifests = all.byID
         let results = ResultSet(provenance: ResultsFixtures.provenance(), rows: rows.map { row in
             let metrics = row.manifest.protocol.kind == "matching"
                 ? [MetricValue(name: "same_identity", value: 3), MetricValue(name: "different_identity", value: 9)]

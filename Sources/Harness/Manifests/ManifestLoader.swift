@@ -226,3 +226,9 @@ public struct ManifestLoader: Sendable {
         }
     }
 }
+
+extension Sequence where Element == LoadedManifest {
+    /// The manifests by row id, as the diff and the reports look them up. The loader rejects
+    /// duplicate ids, so the first of a duplicate (which cannot occur) is kept.
+    public var byID: [String: Manifest] { Dictionary(map { ($0.id, $0.manifest) }, uniquingKeysWith: { first, _ in first }) }
+}

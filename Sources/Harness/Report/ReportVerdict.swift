@@ -36,20 +36,17 @@ public enum ReportVerdict {
     /// a non-finite expected value or tolerance gives `.unchecked`.
     public static func judge(reproduced: Double, expected: Double, tolerance: ToleranceSpec,
                              better: String) -> MetricVerdict {
-        let allowed = tolerance.absolute + tolerance.relative * abs(expected)
-        guard expected.isFinite, allowed.isFinite else { return .unchecked }
-        guard reproduced.isFinite else { return .regression }
-        let delta = reproduced - expected
-        if abs(delta) <= allowed { return .pass }
-        let higherIsBetter = better == "higher"
-        return (delta > 0) == higherIsBetter ? .improvement : .regression
+        // The diff's predicate and polarity, so a report and `dvebench diff` never disagree.
+        guard expected.isFinite, tolerance.allowance(for: expected).isFinite else { return .unchecked }
+        if tolerance.accepts(got: reproduced, expected: expected) { return .pass }
+        return (Polarity(rawValue: better) ?? .lower).isBetter(reproduced, than: expected) ? .improvement : .regression
     }
 
     /// The tolerance as a fraction of |expected| (`allowed / |expected|`), for charts; nil when expected
     /// is 0 or not finite.
     public static func relativeTolerance(expected: Double, tolerance: ToleranceSpec) -> Double? {
         guard expected.isFinite, expected != 0 else { return nil }
-        let allowed = tolerance.absolute + tolerance.relative * abs(expected)
+        let allowed = tolerance.allowance(for: expected)
         return allowed.isFinite ? allowed / abs(expected) : nil
     }
 }

@@ -17,23 +17,21 @@ public struct ReproductionTable {
 
     public init(results: ResultSet, manifests: [String: Manifest], expected: ExpectedSet, paper: ExpectedSet?) {
         var byModel: [String: [Int: (Double?, Double?, Double?)]] = [:]
-        var order: [String] = []
+        // Models in the paper's order: by dimension, then without DVE before with it.
+        var rank: [String: (dimension: Int, dve: Int)] = [:]
         for row in results.rows {
             guard let manifest = manifests[row.id] else { continue }
             let model = "\(manifest.table.row)\(manifest.model.dve ? " DVE" : "")"
-            if byModel[model] == nil { order.append(model); byModel[model] = [:] }
+            rank[model] = (manifest.model.embeddingDim, manifest.model.dve ? 1 : 0)
             for (index, column) in Self.columns.enumerated() where column.table == manifest.table.short {
                 let got = row.metrics.first { $0.name == column.metric }?.value
                 let want = expected.row(for: row.id, scale: row.scale)?.metrics[column.metric]?.value
                 let published = paper?.rows[row.id]?.metrics[column.metric]?.value
-                byModel[model]?[index] = (got, want, published)
+                byModel[model, default: [:]][index] = (got, want, published)
             }
         }
-        func rank(_ model: String) -> (Int, Int) {
-            let digits = model.drop { !$0.isNumber }.prefix { $0.isNumber }
-            return (Int(digits) ?? 0, model.hasSuffix("DVE") ? 1 : 0)
-        }
-        for model in order.sorted(by: { rank($0) < rank($1) }) {
+        let ordered = rank.sorted { ($0.value.dimension, $0.value.dve, $0.key) < ($1.value.dimension, $1.value.dve, $1.key) }
+        for model in ordered.map(\.key) {
             let cells = Self.columns.indices.map { index -> (got: Double?, expected: Double?, paper: Double?) in
                 let cell = byModel[model]?[index]
                 return (cell?.0, cell?.1, cell?.2)

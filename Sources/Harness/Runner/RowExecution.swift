@@ -28,16 +28,19 @@ struct RowExecution {
              progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
         let evaluation = manifest.evaluation
         let preprocessing = try DatasetPreprocessing(imageWidth: evaluation.imwidth, crop: evaluation.crop)
+        func keypoints(_ split: SynthSplit) throws -> any KeypointImageSource {
+            try resolver.dataset(evaluation.dataset, split: split, preprocessing: preprocessing).regressionSource()
+        }
         switch manifest.protocol.kind {
         case "matching":
             let test = try resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing)
             return try matching(manifest, network: embedding.network, test: test, progress: progress)
         case "regression":
-            let train = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .train, preprocessing: preprocessing))
-            let test = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing))
+            let test = try keypoints(.test)
             if let regressor = embedding.regressor {
                 return try releasedRegressor(regressor, network: embedding.network, test: test, progress: progress)
             }
+            let train = try keypoints(.train)
             let options = try RecipeTranslation.regression(manifest.protocol, base: .paper, scale: resolver.scale, manifest: manifest.id)
             let result = try KeypointRegression.run(network: embedding.network, train: train, test: test, options: options,
                                                     cache: descriptorCache, progress: { progress(.regression($0)) })
@@ -47,8 +50,7 @@ struct RowExecution {
                           "train.items": String(train.count), "test.items": String(test.count)],
                 seeds: [options.seed])
         case "limited-annotations":
-            let train = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .train, preprocessing: preprocessing))
-            let test = try Self.keypointSource(resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing))
+            let train = try keypoints(.train), test = try keypoints(.test)
             guard let annotations = manifest.protocol.annotations, annotations > 0 else {
                 throw RunnerError.invalidRecipe(manifest: manifest.id, reason: "limited-annotations needs a positive `annotations`")
             }
@@ -74,9 +76,6 @@ struct RowExecution {
             throw RunnerError.unknownProtocol(manifest: manifest.id, kind: manifest.protocol.kind)
         }
     }
-
-    /// Opens the existential so the dataset's regression view can be built.
-    static func keypointSource<Dataset: LandmarkDataset>(_ dataset: Dataset) -> any KeypointImageSource { dataset.regression() }
 
     private func matching(_ manifest: Manifest, network: any DescriptorNetwork, test: any LandmarkDataset,
                           progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
@@ -123,12 +122,7 @@ struct RowExecution {
     private func embeddingFigure(network: any DescriptorNetwork, source: any EvaluationImageSource,
                                  options: MatchingOptions) throws -> RowFigures {
         let item = try MatchingProtocol.warpedItem(index: 0, source: source, options: options)
-        let side = item.side, plane = side * side
-        var input = Tensor(shape: [1, 3, side, side])
-        for c in 0..<3 {
-            let mean = WarpedImageConversion.mean[c], std = WarpedImageConversion.std[c]
-            for i in 0..<plane { input[flat: c * plane + i] = (Float(item.singly[c * plane + i]) / 255 - mean) / std }
-        }
+        let input = try WarpedImageConversion.normalized(item.singly, shape: [1, 3, item.side, item.side])
         let descriptors = network.forward(input, training: false)
         return RowFigures(embeddingInput: try RGBPicture(normalizedImage: input),
                           embeddingPCA: try EmbeddingPCA.picture(descriptors: descriptors))
