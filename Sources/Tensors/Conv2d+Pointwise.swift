@@ -13,7 +13,7 @@ public enum WriteMode: Sendable, Equatable {
 /// those sums needs an extra full-size tensor per block; writing the product straight onto the skip
 /// (`.accumulate`, SGEMM's β = 1) needs none. The arithmetic is `Conv2d`'s pointwise path: one SGEMM
 /// per image, images split over `ComputeThreads.count` workers, weight and bias gradients summed per
-/// worker and reduced in worker order (reproducible for a fixed thread count), and `accumulation`
+/// fixed chunk of images and reduced in chunk order (the same bits for every thread count), and `accumulation`
 /// honoured in forward. The parameters stay those of this `Conv2d`, so state keys, initialisation and
 /// optimiser grouping see an ordinary convolution.
 extension Conv2d {
@@ -81,18 +81,18 @@ extension Conv2d {
         case nil: break
         }
         let wCount = cout * cin
-        let workers = chunkCount(total: n)
+        let chunks = reductionChunkCount(total: n)
         let beta: Float = inputGradient == .accumulate ? 1 : 0
         let wantInput = inputGradient != nil
-        ScratchPool.shared.withBuffers(count: workers, size: wCount + cout) { scratch in
+        ScratchPool.shared.withBuffers(count: chunks, size: wCount + cout) { scratch in
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { gy in
                     weight.value.withUnsafeBufferPointer { wt in
                         let xs = SharedConstPointer(x.baseAddress!), gys = SharedConstPointer(gy.baseAddress!)
                         let ws = SharedConstPointer(wt.baseAddress!)
                         let body: (SharedPointer<Float>?) -> Void = { gxs in
-                            parallelChunks(total: n, workers: workers) { worker, images in
-                                let dW = scratch[worker].pointer, dB = dW + wCount
+                            parallelReduction(total: n) { _, chunk, images in
+                                let dW = scratch[chunk].pointer, dB = dW + wCount
                                 dW.update(repeating: 0, count: wCount + cout)
                                 for image in images {
                                     let xi = xs.advanced(by: image * cin * p), gi = gys.advanced(by: image * cout * p)
@@ -120,15 +120,15 @@ extension Conv2d {
                 }
             }
             weight.grad.withUnsafeMutableBufferPointer { gw in
-                for worker in 0..<workers {
-                    let dW = scratch[worker].pointer
+                for chunk in 0..<chunks {
+                    let dW = scratch[chunk].pointer
                     for i in 0..<wCount { gw[i] += dW[i] }
                 }
             }
             if let bias {
                 bias.grad.withUnsafeMutableBufferPointer { gb in
-                    for worker in 0..<workers {
-                        let dB = scratch[worker].pointer + wCount
+                    for chunk in 0..<chunks {
+                        let dB = scratch[chunk].pointer + wCount
                         for i in 0..<cout { gb[i] += dB[i] }
                     }
                 }

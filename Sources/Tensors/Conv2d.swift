@@ -2,7 +2,8 @@
 ///
 /// Each image is lowered to columns (im2col) and multiplied by the weight with single-threaded SGEMM;
 /// images are spread over `ComputeThreads.count` workers. Weight and bias gradients are accumulated per
-/// worker and reduced in worker order, so results are reproducible for a fixed thread count.
+/// fixed chunk of images and reduced in chunk order (`parallelReduction`), so results are the same
+/// bits for every thread count.
 /// A 1×1, stride-1, unpadded convolution multiplies the input directly, with no lowering.
 public final class Conv2d: Layer {
     public let inChannels: Int
@@ -119,7 +120,7 @@ public final class Conv2d: Layer {
         let coutG = outChannels / groups
         let k = g.columnRows, p = g.columnCols
         let wCount = weight.value.count
-        let workers = chunkCount(total: n)
+        let workers = reductionWorkerCount(total: n), chunks = reductionChunkCount(total: n)
         let pointwise = isPointwise
         let wantInput = computesInputGradient
         let groups = self.groups, inPlane = g.channels * g.height * g.width, outChannels = self.outChannels
@@ -127,9 +128,11 @@ public final class Conv2d: Layer {
             if pointwise { gradInput.prepare(shape: input.shape) } else { gradInput.prepareZeroed(shape: input.shape) }
         }
         let columnSize = pointwise ? 0 : k * p
-        // Per worker: columns, column gradient, weight-gradient partial, bias-gradient partial.
-        let perWorker = 2 * columnSize + wCount + outChannels
-        ScratchPool.shared.withBuffers(count: workers, size: perWorker) { scratch in
+        // Per worker: columns and column gradient. Per chunk: the weight- and bias-gradient partials,
+        // summed in chunk order afterwards so the worker count never changes the bits.
+        let partialSize = wCount + outChannels
+        ScratchPool.shared.withBuffers(count: workers, size: max(1, 2 * columnSize)) { columns in
+          ScratchPool.shared.withBuffers(count: chunks, size: partialSize) { partials in
             input.withUnsafeBufferPointer { x in
                 gradOutput.withUnsafeBufferPointer { gy in
                     weight.value.withUnsafeBufferPointer { wt in
@@ -137,12 +140,12 @@ public final class Conv2d: Layer {
                             let xs = SharedConstPointer(x.baseAddress!), gys = SharedConstPointer(gy.baseAddress!)
                             let ws = SharedConstPointer(wt.baseAddress!)
                             let gxs = wantInput ? SharedPointer(gx.baseAddress!) : nil
-                            parallelChunks(total: n, workers: workers) { worker, images in
-                                let col = scratch[worker].pointer
+                            parallelReduction(total: n, workers: workers) { worker, chunk, images in
+                                let col = columns[worker].pointer
                                 let dcol = col + columnSize
-                                let dW = dcol + columnSize
+                                let dW = partials[chunk].pointer
                                 let dB = dW + wCount
-                                dW.update(repeating: 0, count: wCount + outChannels)
+                                dW.update(repeating: 0, count: partialSize)
                                 for image in images {
                                     for grp in 0..<groups {
                                         let xg = xs.advanced(by: (image * groups + grp) * inPlane)
@@ -173,19 +176,20 @@ public final class Conv2d: Layer {
                 }
             }
             weight.grad.withUnsafeMutableBufferPointer { gw in
-                for worker in 0..<workers {
-                    let dW = scratch[worker].pointer + 2 * columnSize
+                for chunk in 0..<chunks {
+                    let dW = partials[chunk].pointer
                     for i in 0..<wCount { gw[i] += dW[i] }
                 }
             }
             if let bias {
                 bias.grad.withUnsafeMutableBufferPointer { gb in
-                    for worker in 0..<workers {
-                        let dB = scratch[worker].pointer + 2 * columnSize + wCount
+                    for chunk in 0..<chunks {
+                        let dB = partials[chunk].pointer + wCount
                         for i in 0..<outChannels { gb[i] += dB[i] }
                     }
                 }
             }
+          }
         }
         return wantInput ? gradInput : Tensor.empty
     }

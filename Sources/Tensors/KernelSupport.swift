@@ -9,6 +9,16 @@ public enum ParallelWork {
                               _ body: @Sendable (_ worker: Int, _ range: Range<Int>) -> Void) {
         parallelChunks(total: total, workers: workers, body)
     }
+
+    /// Runs `body(worker, chunk, range)` over the fixed chunks of a reduction (see
+    /// `parallelReduction`): partial sums indexed by `chunk` and reduced in chunk order give the same
+    /// bits for every worker count.
+    public static func reduction(total: Int, _ body: @Sendable (_ worker: Int, _ chunk: Int, _ range: Range<Int>) -> Void) {
+        parallelReduction(total: total, body)
+    }
+
+    /// Workers `reduction(total:_:)` uses, for per-worker workspaces.
+    public static func reductionWorkers(total: Int) -> Int { reductionWorkerCount(total: total) }
 }
 
 extension ScratchPool {

@@ -69,3 +69,39 @@ func parallelChunks(total: Int, workers requested: Int = ComputeThreads.count,
 func chunkCount(total: Int, workers requested: Int = ComputeThreads.count) -> Int {
     max(1, min(requested, total))
 }
+
+/// The most partial sums a reduction over images keeps. A reduction (a weight gradient summed over a
+/// batch) splits its images into `reductionChunkCount(total:)` contiguous chunks, a number that depends
+/// on the batch alone, and sums the chunks' partials in chunk order. Which worker ran a chunk never
+/// enters the arithmetic, so `--threads 1`, `2` and `4` give the same bits. Eight keeps both cores of a
+/// small machine (and four of a larger one) evenly busy at the cost of eight partial buffers.
+public let reductionChunkLimit = 8
+
+/// How many chunks a reduction over `total` items uses: a function of `total` only.
+public func reductionChunkCount(total: Int) -> Int { max(1, min(reductionChunkLimit, total)) }
+
+/// Runs `body(worker, chunk, range)` for each of `reductionChunkCount(total:)` fixed chunks of
+/// `0..<total`, on at most `ComputeThreads.count` workers (worker w takes chunks w, w + workers, …).
+/// `worker` indexes per-worker workspaces (im2col columns); `chunk` indexes the partial sums, which the
+/// caller must reduce in chunk order.
+func parallelReduction(total: Int, workers requested: Int = ComputeThreads.count,
+                       _ body: @Sendable (_ worker: Int, _ chunk: Int, _ range: Range<Int>) -> Void) {
+    let chunks = reductionChunkCount(total: total)
+    let workers = max(1, min(requested, chunks))
+    guard total > 0 else { return }
+    if workers == 1 {
+        for chunk in 0..<chunks { body(0, chunk, total * chunk / chunks..<total * (chunk + 1) / chunks) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        for chunk in stride(from: worker, to: chunks, by: workers) {
+            let lo = total * chunk / chunks, hi = total * (chunk + 1) / chunks
+            if lo < hi { body(worker, chunk, lo..<hi) }
+        }
+    }
+}
+
+/// How many workers `parallelReduction(total:)` uses, for sizing per-worker workspaces.
+func reductionWorkerCount(total: Int, workers requested: Int = ComputeThreads.count) -> Int {
+    max(1, min(requested, reductionChunkCount(total: total)))
+}

@@ -123,17 +123,18 @@ extension IntermediateKeypointPredictor {
                 }
             }
         }
-        let workers = max(1, min(ComputeThreads.count, b))
+        // Partials per fixed chunk of images, reduced in chunk order: the same bits for every thread count.
+        let chunks = reductionChunkCount(total: b)
         let weightCount = latent * c
         var buffers = [take(&probabilities)]
-        ScratchPool.shared.withFloatBuffers(count: workers, size: weightCount) { partials in
+        ScratchPool.shared.withFloatBuffers(count: chunks, size: weightCount) { partials in
             let partialBases = partials.map { Shared($0) }
             for partial in partialBases { partial.base.update(repeating: 0, count: weightCount) }
             withBases(reading: [input.storage, points, gradPoints, masses, cellX, cellY], writing: &buffers) { read, write in
                 let (x, xy, gxy, m, cx, cy) = (read[0], read[1], read[2], read[3], read[4], read[5])
                 let p = write[0]
-                ParallelWork.chunks(total: b, workers: workers) { worker, images in
-                    let dW = partialBases[worker].base
+                ParallelWork.reduction(total: b) { _, chunk, images in
+                    let dW = partialBases[chunk].base
                     for image in images {
                         let probs = p.base + image * latent * hw
                         for l in 0..<latent {
@@ -149,8 +150,8 @@ extension IntermediateKeypointPredictor {
                 }
             }
             innerWeight.grad.withUnsafeMutableBufferPointer { g in
-                for worker in 0..<workers {
-                    let dW = partialBases[worker].base
+                for chunk in 0..<chunks {
+                    let dW = partialBases[chunk].base
                     for i in 0..<weightCount { g[i] += dW[i] }
                 }
             }
