@@ -24,6 +24,15 @@ public enum Reproduction {
     /// count, and `expected/synthetic.h5` was blessed with two.
     public static let defaultThreads = 2
 
+    /// The blessed training trajectories under `expected/`, the fast layer of the gate.
+    public static let trajectoriesFile = "trajectories.h5"
+
+    /// The worse of the two gates: a trajectory failure is a regression (2) whatever the tables say.
+    public static func exitCode(trajectories: Int32, diff: Int32) -> Int32 {
+        if trajectories != 0 || diff == 2 { return 2 }
+        return diff
+    }
+
     public static func options(quick: Bool, outputDirectory: String, repositoryRoot: URL, threads: Int,
                                force: Bool, command: String) -> RunnerOptions {
         RunnerOptions(mode: .train, scale: scale(quick: quick), outputDirectory: outputDirectory,

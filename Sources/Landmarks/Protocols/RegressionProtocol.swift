@@ -57,6 +57,11 @@ public struct RegressionTrainingResult: Sendable {
     public var seed: UInt64
     /// The trained regressor's state (its keys as the reference names them).
     public var regressor: StateDict
+    /// The state it started from (after the seeded initialisation), so a trajectory check can measure
+    /// how far each tensor moved.
+    public var initialRegressor: StateDict
+    /// Every iteration's loss, in order across epochs.
+    public var iterationLosses: [Double]
     /// Wall time of all epochs, training and evaluation.
     public var seconds: Double
 }

@@ -52,6 +52,7 @@ extension KeypointRegression {
         }
         var generator = SeededGenerator(seed: SeededGenerator.derive(options.seed, 0))
         regressor.initialize(using: &generator)
+        let initialRegressor = regressor.stateDict()
         do {
             optimizer = try Adam(parameters: regressor.optimizerParameters, learningRate: options.learningRate,
                                  weightDecay: options.weightDecay, configuration: options.adam)
@@ -64,6 +65,8 @@ extension KeypointRegression {
         let start = Date()
         var epochs: [RegressionEpoch] = []
         var lastTest: (InterOcularError, Tensor)?
+        var iterationLosses: [Double] = []
+        iterationLosses.reserveCapacity(options.epochs * iterations)
         for epoch in 1...options.epochs {
             let epochStart = Date()
             optimizer.setLearningRates(forEpoch: epoch, schedule: options.schedule)
@@ -90,6 +93,7 @@ extension KeypointRegression {
                 }
                 do { try optimizer.step(skipping: skipped) } catch { throw .optimizer("\(error)") }
                 lossSum += loss.value
+                iterationLosses.append(loss.value)
                 errorSum += error.value * Double(indices.count)
                 seen += indices.count
             }
@@ -115,6 +119,7 @@ extension KeypointRegression {
         guard let (test, predictions) = lastTest else { throw .invalidOption(field: "epochs", value: "\(options.epochs)", requirement: "must be positive") }
         return RegressionTrainingResult(interOcularError: test.value, epochs: epochs, test: test, testPredictions: predictions,
                                         trainingItems: entries.count, iterationsPerEpoch: iterations, seed: options.seed,
-                                        regressor: regressor.stateDict(), seconds: Date().timeIntervalSince(start))
+                                        regressor: regressor.stateDict(), initialRegressor: initialRegressor,
+                                        iterationLosses: iterationLosses, seconds: Date().timeIntervalSince(start))
     }
 }
