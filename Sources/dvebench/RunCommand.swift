@@ -65,6 +65,9 @@ struct Run: ParsableCommand {
     @Option(help: "Override the scale's regressor batch size.")
     var regressionBatch: Int?
 
+    @Option(help: ArgumentHelp("Evaluate each trained embedding's matching metrics at these iterations (comma-separated; the last iteration is always one): its learning curve, stored in results.h5.", valueName: "iterations"))
+    var curve: String?
+
     func run() throws {
         let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let rows = try CommandSupport.manifests(paths: paths, tables: tables, ids: ids, repository: repository)
@@ -84,6 +87,13 @@ struct Run: ParsableCommand {
             if let batchPairs { runScale.trainingBatchPairs = batchPairs }
             if let regressionEpochs { runScale.regressionEpochs = regressionEpochs }
             if let regressionBatch { runScale.regressionBatchSize = regressionBatch }
+        }
+        if let curve {
+            let points = curve.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !points.isEmpty, points.allSatisfy({ ($0 ?? 0) > 0 }) else {
+                throw ValidationError("--curve takes positive iteration counts separated by commas, e.g. 250,500,1000")
+            }
+            runScale.curvePoints = points.compactMap { $0 }
         }
         let options = RunnerOptions(
             mode: runMode, scale: runScale, dataRoot: dataRoot, checkpointsDirectory: checkpoints, outputDirectory: out,

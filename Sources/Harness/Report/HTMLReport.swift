@@ -2,11 +2,11 @@
 /// charts as inline SVG, no scripts and no external URL (a Content-Security-Policy forbids loading
 /// anything else, so a report can be mailed or archived and still show everything).
 ///
-/// Sections, each a `<section id="…">` with a stable id: `summary`, `tables`, `matches`,
+/// Sections, each a `<section id="…">` with a stable id: `summary`, `tables`, `claims`, `curves`, `landmarks`, `matches`,
 /// `embeddings`, `deltas`, `architectures`. Every string from a manifest, result or the provenance
 /// is escaped.
 public enum HTMLReport {
-    public static let sectionIDs = ["summary", "tables", "matches", "embeddings", "deltas", "architectures"]
+    public static let sectionIDs = ["summary", "tables", "claims", "curves", "landmarks", "matches", "embeddings", "deltas", "architectures"]
 
     public static func render(_ input: ReportInput) -> String {
         let tables = ReportTables.build(input)
@@ -24,11 +24,14 @@ public enum HTMLReport {
         <h1>\(ReportEscape.html(input.title))</h1>
         <nav>
         """
-        let names = ["Summary", "Tables", "Matches", "Embeddings", "Deltas", "Architectures"]
+        let names = ["Summary", "Tables", "Claims", "Curves", "Landmarks", "Matches", "Embeddings", "Deltas", "Architectures"]
         html += zip(sectionIDs, names).map { "<a href=\"#\($0)\">\($1)</a>" }.joined(separator: " · ")
         html += "</nav>\n"
         html += summarySection(input, tables: tables)
         html += tablesSection(tables)
+        html += section("claims", "Claims", ReportClaims.html(ReportClaims.claims(input)))
+        html += section("curves", "Learning curves", ReportCurves.html(input))
+        html += section("landmarks", "Per-landmark errors", ReportLandmarks.html(ReportLandmarks.rows(input)))
         html += matchesSection(tables)
         html += embeddingsSection(tables)
         html += section("deltas", "Relative deltas", ReportCharts.deltaChart(tables))
@@ -67,7 +70,7 @@ public enum HTMLReport {
         for table in tables {
             body += "<div class=\"paper-table\" id=\"table-\(ReportEscape.html(table.short))\">\n"
             body += "<h3>\(ReportEscape.html(ReportFormat.tableHeading(table)))</h3>\n<table class=\"results\">\n"
-            let perMetric = table.showsPaper ? 5 : 4
+            let perMetric = table.showsPaper ? 6 : 5
             body += "<thead><tr><th rowspan=\"2\">row</th>"
             for column in table.metrics {
                 body += "<th colspan=\"\(perMetric)\" class=\"metric\">\(ReportEscape.html(ReportFormat.columnName(column)))</th>"
@@ -75,7 +78,7 @@ public enum HTMLReport {
             body += "<th rowspan=\"2\">row verdict</th><th rowspan=\"2\">notes</th></tr>\n<tr>"
             for _ in table.metrics {
                 if table.showsPaper { body += "<th>paper</th>" }
-                body += "<th>expected</th><th>reproduced</th><th>Δ</th><th>verdict</th>"
+                body += "<th>expected</th><th>reproduced</th><th>Δ</th><th>tol</th><th>verdict</th>"
             }
             body += "</tr></thead>\n<tbody>\n"
             for row in table.rows {
@@ -86,6 +89,8 @@ public enum HTMLReport {
                     body += numberCell(cell.expected.map(ReportFormat.number))
                     body += numberCell(cell.reproduced.map { ReportFormat.reproduced($0, decimals: cell.expected?.decimals) })
                     body += numberCell(cell.delta == nil ? nil : ReportFormat.delta(cell))
+                    let rule = cell.tolerance.map { ReportFormat.describe($0) + ($0.rule.map { ": " + $0 } ?? "") } ?? ""
+                    body += "<td class=\"num\" title=\"\(ReportEscape.html(rule))\">\(ReportEscape.html(ReportFormat.allowance(cell)))</td>"
                     let verdict = cell.verdict.map { "v-\($0.rawValue)" } ?? ""
                     body += "<td class=\"\(verdict)\">\(ReportEscape.html(ReportFormat.verdict(cell)))</td>"
                 }
@@ -93,7 +98,7 @@ public enum HTMLReport {
                 body += "<td class=\"notes\">\(ReportEscape.html(row.note ?? ""))</td></tr>\n"
             }
             body += "</tbody></table>\n"
-            let footer = [toleranceText(table).isEmpty ? nil : "Tolerances: " + toleranceText(table),
+            let footer = [MarkdownReport.toleranceLine(table) == nil ? nil : "Tolerance rules: " + toleranceText(table),
                           ReportFormat.sources(table).isEmpty ? nil : "Numbers: " + ReportFormat.sources(table)]
                 .compactMap { $0 }
             if !footer.isEmpty { body += "<p class=\"note\">\(ReportEscape.html(footer.joined(separator: ". "))).</p>\n" }

@@ -19,6 +19,16 @@ public enum MarkdownReport {
             lines.append("")
             lines += section(table)
         }
+        let claims = ReportClaims.markdown(ReportClaims.claims(input))
+        if !claims.isEmpty {
+            lines.append("")
+            lines += claims
+        }
+        let landmarks = ReportLandmarks.markdown(ReportLandmarks.rows(input))
+        if !landmarks.isEmpty {
+            lines.append("")
+            lines += landmarks
+        }
         lines.append("")
         return lines.joined(separator: "\n")
     }
@@ -33,8 +43,8 @@ public enum MarkdownReport {
                 header.append("\(name) paper")
                 align.append("---:")
             }
-            header += ["\(name) expected", "reproduced", "Δ", "verdict"]
-            align += ["---:", "---:", "---:", "---"]
+            header += ["\(name) expected", "reproduced", "Δ", "tol", "verdict"]
+            align += ["---:", "---:", "---:", "---:", "---"]
         }
         header += ["row verdict", "notes"]
         align += ["---", "---"]
@@ -48,13 +58,14 @@ public enum MarkdownReport {
                 cells.append(cell.reproduced.map { ReportFormat.reproduced($0, decimals: cell.expected?.decimals) }
                              ?? ReportFormat.dash)
                 cells.append(ReportFormat.delta(cell))
+                cells.append(ReportFormat.allowance(cell))
                 cells.append(emphasised(ReportFormat.verdict(cell), cell.verdict == .regression || cell.verdict == .missing))
             }
             cells.append(emphasised(row.verdict.rawValue, row.verdict == .regression || row.verdict == .failed))
             cells.append(row.note.map(ReportEscape.markdown) ?? "")
             lines.append(tableLine(cells))
         }
-        let footer = [toleranceLine(table).map { "Tolerances: \($0)" },
+        let footer = [toleranceLine(table).map { "Tolerance rules: \($0)" },
                       ReportFormat.sources(table).isEmpty ? nil : "Numbers: " + ReportEscape.markdown(ReportFormat.sources(table))]
             .compactMap { $0 }
         if !footer.isEmpty {
@@ -64,10 +75,12 @@ public enum MarkdownReport {
         return lines
     }
 
-    /// `same_identity ±(0.05 + 2.0%·|expected|); …`, escaped.
+    /// Each row's allowance is in its own `tol` column; the footer names the rules only when the
+    /// table judges with a single one per metric (several rules would make a run-on list).
     static func toleranceLine(_ table: ReportTable) -> String? {
-        let parts = ReportFormat.tolerances(table).map { "\(ReportEscape.markdown($0.metric)) \($0.text)" }
-        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+        let rules = ReportFormat.tolerances(table)
+        guard !rules.isEmpty, rules.allSatisfy({ !$0.text.contains(" or ") }) else { return nil }
+        return rules.map { "\(ReportEscape.markdown($0.metric)) \($0.text)" }.joined(separator: "; ")
     }
 
     private static func tableLine(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }

@@ -83,6 +83,14 @@ enum ReportFormat {
         return parts.joined(separator: "; ")
     }
 
+    /// The cell's own allowance, `±0.42` (absolute + relative·|expected|), or a dash when the cell
+    /// has no tolerance or no expected number.
+    static func allowance(_ cell: ReportCell) -> String {
+        guard let tolerance = cell.tolerance, let expected = cell.expected?.value else { return dash }
+        let value = tolerance.allowance(for: expected)
+        return value == 0 ? "exact" : "±" + fixed(value, decimals: value < 0.1 ? 3 : 2)
+    }
+
     /// `±(0.05 + 2.0%·|expected|)`, dropping a zero term; `exact` when both are zero.
     static func describe(_ t: ToleranceSpec) -> String {
         let absolute = t.absolute != 0 ? "\(t.absolute)" : nil

@@ -19,6 +19,10 @@ public struct ReportInput: Sendable {
     public var paper: [String: [String: ReportNumber]]
     /// Report title (first heading, HTML `<title>`).
     public var title: String
+    /// Published numbers the claims section compares directions with: the row's own (seed table),
+    /// else those of the same experiment in the paper's DVE ablation tables (T06 for matching, T07
+    /// for MAFL regression), which publish both sides of every dimension. Row id → metric → value.
+    public var claimNumbers: [String: [String: Double]] = [:]
 
     public init(provenance: Provenance, rows: [RowResult], manifests: [String: Manifest],
                 expected: [String: [String: ReportNumber]], paper: [String: [String: ReportNumber]] = [:],

@@ -68,6 +68,14 @@ public struct BlessPlan: Sendable {
         let source = "blessed:\(URL(fileURLWithPath: resultsPath).lastPathComponent)@\(commit)"
         var updated = existing
         for (name, value) in results.provenance.stringAttributes(prefix: "provenance.") { updated.attributes[name] = value }
+        // The runs the spread was measured against, so the file says which kernels its tolerances cover.
+        for name in updated.attributes.keys where name.hasPrefix("spread.") { updated.attributes[name] = nil }
+        for (index, other) in spread.enumerated() {
+            updated.attributes["spread.\(index).blas_core"] = other.provenance.blasCore
+            updated.attributes["spread.\(index).cpu"] = other.provenance.cpu
+            updated.attributes["spread.\(index).threads"] = String(other.provenance.threads)
+            updated.attributes["spread.\(index).command"] = other.provenance.command
+        }
         var blessed: [String] = [], notBlessed: [(row: String, reason: String)] = []
         for row in results.rows {
             switch row.status {

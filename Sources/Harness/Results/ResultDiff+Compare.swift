@@ -34,6 +34,14 @@ public enum ResultDiff {
                 lines += try compare(row: row, manifest: manifest, expected: expected)
             }
         }
+        var notes = notes
+        if let blessedCore = expected.attributes["provenance.blas_core"] {
+            // A synthetic number blessed under one BLAS kernel is not the number under another unless
+            // its training converged: say which kernels are being compared.
+            let blessedCPU = expected.attributes["provenance.cpu"] ?? "an unrecorded CPU"
+            notes.append("expected numbers blessed with BLAS \(blessedCore) on \(blessedCPU); this run: BLAS "
+                         + "\(results.provenance.blasCore) on \(results.provenance.cpu)")
+        }
         return DiffReport(comparisons: lines, notes: notes)
     }
 

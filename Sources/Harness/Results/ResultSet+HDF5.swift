@@ -6,7 +6,7 @@ import HDF5
 ///
 /// A group is a row when it has a `status` attribute. Row ids may nest (`T01/x` and `T01/x/y`
 /// can both be rows), so the reader keeps walking below a row, except into its `metrics` and
-/// `figures` groups.
+/// `figures` groups (nor its `keypoints` and `curve`).
 extension ResultSet {
     public static let kind = "dvebench-results"
     /// The layout version written; files of a higher schema are refused by name.

@@ -3,7 +3,7 @@
 enum RowPath {
     /// Group names a results row uses for its own contents; a row id component with one of these
     /// names would collide with a parent row's metrics or figures.
-    static let reservedInResults: Set<String> = ["metrics", "figures"]
+    static let reservedInResults: Set<String> = ["metrics", "figures", "keypoints", "curve"]
 
     /// Why `id` cannot be a row path, or nil when it can: non-empty components separated by single
     /// slashes, none of them `.` or `..`, no NUL, and (in results files) none reserved.

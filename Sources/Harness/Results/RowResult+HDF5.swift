@@ -12,7 +12,9 @@ import HDF5
 ///   `runs` (int64);
 /// - `figures/` only when the row has figures: `matches/<i>/{source,target}` uint8 `[H, W, 3]`,
 ///   `matches/<i>/{source,matched,true}_points` float64 `[N, 2]` (x, y pixels), `embedding_input`
-///   and `embedding_pca` uint8 `[H, W, 3]` when present.
+///   and `embedding_pca` uint8 `[H, W, 3]` when present;
+/// - `keypoints/` for matching rows: every scored keypoint (see `MatchingKeypoints`);
+/// - `curve/` when the run evaluated the embedding during training (see `LearningCurve`).
 ///
 /// Floats are stored as their float64 bits, so a row reads back `==` to the one written.
 extension RowResult {
@@ -43,6 +45,8 @@ extension RowResult {
             }
         }
         if let figures { try figures.write(into: try group.createGroup("figures")) }
+        if let keypoints { try keypoints.write(into: try group.createGroup("keypoints")) }
+        if let curve, !curve.isEmpty { try curve.write(into: try group.createGroup("curve")) }
     }
 
     /// Checks what the layout cannot hold before anything is written, so a bad row never leaves a
@@ -90,7 +94,9 @@ extension RowResult {
                   seeds: try group.dataset("seeds").readInt64().map { UInt64(bitPattern: $0) },
                   wallSeconds: try bag.double("wall_seconds"),
                   details: try bag.prefixedStrings("detail."),
-                  figures: group.contains("figures") ? try RowFigures(group: try group.group("figures")) : nil)
+                  figures: group.contains("figures") ? try RowFigures(group: try group.group("figures")) : nil,
+                  keypoints: group.contains("keypoints") ? try MatchingKeypoints(group: try group.group("keypoints")) : nil,
+                  curve: group.contains("curve") ? try LearningCurve(group: try group.group("curve")) : nil)
     }
 }
 

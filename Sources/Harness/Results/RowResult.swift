@@ -31,10 +31,15 @@ public struct RowResult: Sendable, Equatable {
     public var details: [String: String]
     /// Pictures for the report; absent for skipped and failed rows.
     public var figures: RowFigures?
+    /// Every scored keypoint of a matching row.
+    public var keypoints: MatchingKeypoints?
+    /// The embedding's learning curve, when the run evaluated one (`RunScale.curvePoints`).
+    public var curve: LearningCurve?
 
     public init(id: String, manifestSHA256: String, status: Status, metrics: [MetricValue] = [], mode: String,
                 scale: String, dataSource: String, seeds: [UInt64] = [], wallSeconds: Double = 0,
-                details: [String: String] = [:], figures: RowFigures? = nil) {
+                details: [String: String] = [:], figures: RowFigures? = nil, keypoints: MatchingKeypoints? = nil,
+                curve: LearningCurve? = nil) {
         self.id = id
         self.manifestSHA256 = manifestSHA256
         self.status = status
@@ -46,6 +51,8 @@ public struct RowResult: Sendable, Equatable {
         self.wallSeconds = wallSeconds
         self.details = details
         self.figures = figures
+        self.keypoints = keypoints
+        self.curve = curve
     }
 }
 

@@ -17,7 +17,12 @@ struct ObtainedEmbedding {
     var regressor: IntermediateKeypointPredictor?
     var details: [String: String]
     var seeds: [UInt64]
+    /// The base training's learning curve, when the scale asks for one and a matching evaluation was given.
+    var curve: LearningCurve? = nil
 }
+
+/// Evaluates a network mid-training for its learning curve (the row's matching protocol).
+typealias CurveEvaluator = (any DescriptorNetwork) throws -> [(name: String, value: Double)]
 
 /// Why a row cannot get its network here; the row is reported as skipped with this reason.
 struct EmbeddingUnavailable: Error, CustomStringConvertible {
@@ -34,6 +39,7 @@ final class EmbeddingProvider {
     let checkpointsDirectory: String?
     let workDirectory: String
     private var trained: [String: StateDict] = [:]
+    private var curves: [String: LearningCurve] = [:]
 
     init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String) {
         self.mode = mode
@@ -42,10 +48,11 @@ final class EmbeddingProvider {
         self.workDirectory = workDirectory
     }
 
-    func embedding(for manifest: Manifest, progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
+    func embedding(for manifest: Manifest, curve evaluator: CurveEvaluator? = nil,
+                   progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
         switch mode {
         case .checkpoint: return try released(manifest)
-        case .train: return try trainedEmbedding(manifest, progress: progress)
+        case .train: return try trainedEmbedding(manifest, curve: evaluator, progress: progress)
         }
     }
 
@@ -77,7 +84,8 @@ final class EmbeddingProvider {
 
     // MARK: training from scratch
 
-    private func trainedEmbedding(_ manifest: Manifest, progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
+    private func trainedEmbedding(_ manifest: Manifest, curve evaluator: CurveEvaluator?,
+                                  progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
         let model = manifest.model
         let baseSource = try trainingSource(model.recipe.dataset, recipe: model.recipe)
         let base = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale, finetuning: false,
@@ -85,7 +93,7 @@ final class EmbeddingProvider {
         let baseKey = key(base, dataset: model.recipe.dataset, parent: nil)
         var details = ["embedding.recipe": model.recipe.config, "embedding.key": String(baseKey.prefix(16)),
                        "embedding.iterations": String(base.epochs * min(baseSource.count / base.batchPairs, base.stepsPerEpoch ?? .max))]
-        var weights = try train(base, source: baseSource, key: baseKey, initial: nil, progress: progress)
+        var weights = try train(base, source: baseSource, key: baseKey, initial: nil, curve: evaluator, progress: progress)
         var seeds = [base.seed]
         var configuration = base
         if let finetune = manifest.finetune {
@@ -93,7 +101,7 @@ final class EmbeddingProvider {
             let tuned = try RecipeTranslation.training(model: model, recipe: finetune.recipe, scale: resolver.scale,
                                                        finetuning: true, images: source.count, manifest: manifest.id)
             let tunedKey = key(tuned, dataset: finetune.dataset, parent: baseKey)
-            weights = try train(tuned, source: source, key: tunedKey, initial: weights, progress: progress)
+            weights = try train(tuned, source: source, key: tunedKey, initial: weights, curve: nil, progress: progress)
             details["finetune.recipe"] = finetune.recipe.config
             details["finetune.key"] = String(tunedKey.prefix(16))
             seeds.append(tuned.seed)
@@ -103,7 +111,7 @@ final class EmbeddingProvider {
         let network = try DescriptorNetworks.make(configuration.architecture, outputChannels: configuration.outputChannels,
                                                   using: &generator)
         try network.load(weights, source: "trained embedding \(baseKey.prefix(16))")
-        return ObtainedEmbedding(network: network, regressor: nil, details: details, seeds: seeds)
+        return ObtainedEmbedding(network: network, regressor: nil, details: details, seeds: seeds, curve: curves[baseKey])
     }
 
     private func trainingSource(_ dataset: String, recipe: RecipeSpec) throws -> any LandmarkDataset {
@@ -120,14 +128,52 @@ final class EmbeddingProvider {
     }
 
     private func train(_ configuration: TrainingConfiguration, source: any LandmarkDataset, key: String, initial: StateDict?,
-                       progress: @escaping (TrainingProgress) -> Void) throws -> StateDict {
+                       curve evaluator: CurveEvaluator?, progress: @escaping (TrainingProgress) -> Void) throws -> StateDict {
         if let weights = trained[key] { return weights }
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
-        let store = HDF5CheckpointStore(path: (workDirectory as NSString).appendingPathComponent("\(key.prefix(24)).h5"))
+        let stem = (workDirectory as NSString).appendingPathComponent(String(key.prefix(24)))
+        let store = HDF5CheckpointStore(path: stem + ".h5")
         let trainer = try Trainer(configuration: configuration, source: source, store: store, initialWeights: initial)
-        try trainer.run(progress: progress)
+        let points = curvePoints(total: trainer.totalIterations)
+        if let evaluator, !points.isEmpty {
+            curves[key] = try trainWithCurve(trainer, points: points, evaluator: evaluator, sidecar: stem + ".curve.json",
+                                             progress: progress)
+        } else {
+            try trainer.run(progress: progress)
+        }
         let weights = trainer.model.stateDict()
         trained[key] = weights
         return weights
+    }
+
+    /// The scale's curve points that fall inside this run, and always its last iteration.
+    private func curvePoints(total: Int) -> [Int] {
+        let asked = resolver.scale.curvePoints
+        guard !asked.isEmpty else { return [] }
+        return Array(Set(asked.filter { $0 > 0 && $0 < total } + [total])).sorted()
+    }
+
+    /// Trains in stretches that end at each curve point and evaluates the model there. Stopping and
+    /// continuing does not change the trained weights (the trainer's state is all in the checkpoint),
+    /// and an evaluation forward in eval mode touches no training state. Points already evaluated
+    /// before an interruption are kept in `sidecar` (written atomically), so a resumed run does not
+    /// repeat them and loses none.
+    private func trainWithCurve(_ trainer: Trainer, points: [Int], evaluator: CurveEvaluator, sidecar: String,
+                                progress: @escaping (TrainingProgress) -> Void) throws -> LearningCurve {
+        var curve = (try? Data(contentsOf: URL(fileURLWithPath: sidecar))).flatMap { try? JSONDecoder().decode(LearningCurve.self, from: $0) }
+            ?? LearningCurve()
+        for point in points {
+            if curve.iterations.contains(point) { continue }
+            if trainer.completedIterations < point {
+                try trainer.run(progress: progress, shouldStop: { trainer.completedIterations >= point })
+            }
+            // A checkpoint past this point without its evaluation (a run that kept no sidecar) cannot
+            // go back; the curve then simply lacks the point.
+            guard trainer.completedIterations == point else { continue }
+            curve.append(iteration: point, metrics: try evaluator(trainer.model))
+            try JSONEncoder().encode(curve).write(to: URL(fileURLWithPath: sidecar), options: .atomic)
+        }
+        if !trainer.isFinished { try trainer.run(progress: progress) }
+        return curve
     }
 }

@@ -79,5 +79,18 @@ extension ReportInput {
         }
         self.init(provenance: results.provenance, rows: results.rows, manifests: manifests, expected: expectedNumbers,
                   paper: paperNumbers, title: title)
+        if let paper {
+            for row in results.rows {
+                var numbers = (paper.rows[row.id]?.metrics ?? [:]).mapValues(\.value)
+                for (seed, ablation) in Self.ablationTables where row.id.hasPrefix(seed + "/") {
+                    let twin = ablation + row.id.dropFirst(seed.count)
+                    for (name, metric) in paper.rows[twin]?.metrics ?? [:] where numbers[name] == nil { numbers[name] = metric.value }
+                }
+                claimNumbers[row.id] = numbers
+            }
+        }
     }
+
+    /// The seed tables and the ablation tables that publish the same experiments with and without DVE.
+    static let ablationTables: [(seed: String, ablation: String)] = [("S01", "T06"), ("S02", "T07")]
 }

@@ -8,6 +8,7 @@ struct ProtocolOutcome {
     var details: [String: String] = [:]
     var seeds: [UInt64] = []
     var figures: RowFigures?
+    var keypoints: MatchingKeypoints?
 }
 
 /// Progress of one row, forwarded to the caller of `Runner.run`.
@@ -22,7 +23,22 @@ struct RowExecution {
     let resolver: DatasetResolver
     let repositoryRoot: URL
     let descriptorCache: RegressionDescriptorCache
-    let figures: Bool
+    var figures: Bool
+
+    /// The row's matching protocol as a learning-curve probe (no figures, no progress), for matching
+    /// rows; nil for the others.
+    func curveEvaluator(for manifest: Manifest) -> CurveEvaluator? {
+        guard manifest.protocol.kind == "matching" else { return nil }
+        var quiet = self
+        quiet.figures = false
+        return { network in
+            let evaluation = manifest.evaluation
+            let preprocessing = try DatasetPreprocessing(imageWidth: evaluation.imwidth, crop: evaluation.crop)
+            let test = try quiet.resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing)
+            let outcome = try quiet.matching(manifest, network: network, test: test, progress: { _ in })
+            return outcome.metrics.map { (name: $0.name, value: $0.value) }
+        }
+    }
 
     func run(_ manifest: Manifest, embedding: ObtainedEmbedding,
              progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
@@ -103,7 +119,7 @@ struct RowExecution {
         var outcome = ProtocolOutcome(
             metrics: [MetricValue(name: "same_identity", value: result.sameIdentityError),
                       MetricValue(name: "different_identity", value: result.differentIdentityError)],
-            details: details, seeds: options.warps == nil ? [options.fallbackSeed] : [])
+            details: details, seeds: options.warps == nil ? [options.fallbackSeed] : [], keypoints: MatchingKeypoints(result))
         if figures {
             // Pictures are a courtesy of the report: a row's numbers never depend on them.
             do {

@@ -24,6 +24,9 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     public var regressionBatchSize: Int?
     /// The tolerance blessed with this tier's numbers (nil: the manifests' train tolerance).
     public var tolerance: ToleranceSpec?
+    /// Iterations at which a trained embedding's matching metrics are evaluated (its learning curve);
+    /// empty: none. The final iteration is always a point when the list is not empty.
+    public var curvePoints: [Int] = []
 
     public var description: String { name }
     public var isSynthetic: Bool { name != "paper" }

@@ -130,19 +130,23 @@ public final class Runner {
     private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) -> RowResult {
         let start = Date()
         let manifest = row.manifest
+        var curve: LearningCurve?
         func result(_ status: RowResult.Status, _ outcome: ProtocolOutcome? = nil, details: [String: String] = [:],
                     seeds: [UInt64] = []) -> RowResult {
             RowResult(id: manifest.id, manifestSHA256: row.sha256, status: status, metrics: outcome?.metrics ?? [],
                       mode: options.mode.rawValue, scale: options.scale.name, dataSource: resolver.description,
                       seeds: seeds + (outcome?.seeds ?? []), wallSeconds: Date().timeIntervalSince(start),
-                      details: details.merging(outcome?.details ?? [:]) { a, _ in a }, figures: outcome?.figures)
+                      details: details.merging(outcome?.details ?? [:]) { a, _ in a }, figures: outcome?.figures,
+                      keypoints: outcome?.keypoints, curve: curve)
         }
         let embedding: ObtainedEmbedding
         do {
-            embedding = try embeddings.embedding(for: manifest) { progress(.training($0)) }
+            let evaluator = options.scale.curvePoints.isEmpty ? nil : execution.curveEvaluator(for: manifest)
+            embedding = try embeddings.embedding(for: manifest, curve: evaluator) { progress(.training($0)) }
         } catch {
             return result(Self.classify(error, stage: "model"))
         }
+        curve = embedding.curve
         do {
             let outcome = try execution.run(manifest, embedding: embedding, progress: progress)
             return result(.finished, outcome, details: embedding.details, seeds: embedding.seeds)

@@ -97,7 +97,8 @@ public final class Trainer {
 
     public var isFinished: Bool { position.epoch > configuration.epochs }
 
-    private var completedIterations: Int { (position.epoch - 1) * iterationsPerEpoch + position.iteration }
+    /// Iterations run so far, across resumes.
+    public var completedIterations: Int { (position.epoch - 1) * iterationsPerEpoch + position.iteration }
 
     /// Trains until the last epoch ends or `shouldStop` returns true (checked before every iteration).
     /// `progress` hears about every iteration.
