@@ -27,10 +27,12 @@ struct Reproduce: ParsableCommand {
     @Flag(help: "Rerun rows that already finished.")
     var force = false
 
+    @Flag(help: "Train the converged synthetic models from scratch (hours), record their learning curves, and ship them to expected/models/.")
+    var retrain = false
+
     func run() throws {
         let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let all = try CommandSupport.manifests(paths: [], tables: Array(Reproduction.tables), ids: [], repository: repository)
-        let rows = Reproduction.rows(from: all, quick: quick)
         let folder = out ?? (quick ? "out/reproduce-quick" : "out/reproduce")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
 
@@ -42,8 +44,15 @@ struct Reproduce: ParsableCommand {
             expectedPath: repository.appendingPathComponent("expected/\(Reproduction.trajectoriesFile)").path,
             recordingPath: (folder as NSString).appendingPathComponent(Reproduction.trajectoriesFile), threads: threads)
         say("")
-        let options = Reproduction.options(quick: quick, outputDirectory: folder, repositoryRoot: repository, threads: threads,
-                                           force: force, command: commandLine)
+        let (plan, rows, options) = Reproduction.plan(rows: all, quick: quick, retrain: retrain, outputDirectory: folder,
+                                                      repositoryRoot: repository, threads: threads, force: force, command: commandLine)
+        switch plan {
+        case .shipped: say("Evaluating the converged models shipped in \(Reproduction.shippedModels)/")
+        case .retrain: say("Training the converged models from scratch and shipping them to \(Reproduction.shippedModels)/ (hours)")
+        case .shortTraining(let missing):
+            say("No converged model shipped for \(missing.count) of the tier's rows (e.g. \(missing[0])): "
+                + "training the short \(options.scale) tier instead")
+        }
         let results = try CommandSupport.run(rows, options: options)
 
         let manifests = all.byID

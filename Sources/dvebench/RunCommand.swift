@@ -35,10 +35,10 @@ struct Run: ParsableCommand {
     @Option(help: "Folder holding released checkpoints under their published relative paths.")
     var checkpoints: String?
 
-    @Option(help: "checkpoint or train (default: checkpoint when --checkpoints is given, else train).")
+    @Option(help: "checkpoint, train, or shipped (the converged synthetic models under expected/models/) (default: checkpoint when --checkpoints is given, else train).")
     var mode: String?
 
-    @Option(help: "paper, default or quick (default: paper with --data-root, else default).")
+    @Option(help: "paper, default, quick or converged (default: paper with --data-root, else default).")
     var scale: String?
 
     @Option(help: "Worker threads (results are bit-reproducible for a given count).")
@@ -73,13 +73,13 @@ struct Run: ParsableCommand {
         let rows = try CommandSupport.manifests(paths: paths, tables: tables, ids: ids, repository: repository)
         let runMode: RunMode
         if let mode {
-            guard let parsed = RunMode(rawValue: mode) else { throw ValidationError("--mode must be checkpoint or train") }
+            guard let parsed = RunMode(rawValue: mode) else { throw ValidationError("--mode must be checkpoint, train or shipped") }
             runMode = parsed
         } else {
             runMode = checkpoints == nil ? .train : .checkpoint
         }
         let scaleName = scale ?? (dataRoot == nil ? RunScale.standard.name : RunScale.paper.name)
-        guard var runScale = RunScale.named(scaleName) else { throw ValidationError("--scale must be paper, default or quick") }
+        guard var runScale = RunScale.named(scaleName) else { throw ValidationError("--scale must be paper, default, quick or converged") }
         if trainingSteps != nil || batchPairs != nil || regressionEpochs != nil || regressionBatch != nil {
             // A changed tier is a different experiment: its results must not pass for the named tier's.
             runScale.name += "+custom"
@@ -95,10 +95,11 @@ struct Run: ParsableCommand {
             }
             runScale.curvePoints = points.compactMap { $0 }
         }
-        let options = RunnerOptions(
+        var options = RunnerOptions(
             mode: runMode, scale: runScale, dataRoot: dataRoot, checkpointsDirectory: checkpoints, outputDirectory: out,
             repositoryRoot: repository, threads: threads, shard: try shard.map { try Shard(parsing: $0) }, force: force,
             command: commandLine)
+        options.shippedModelsDirectory = repository.appendingPathComponent(Reproduction.shippedModels).path
         let results = try CommandSupport.run(rows, options: options)
         let failed = results.rows.filter { if case .failed = $0.status { true } else { false } }
         if !failed.isEmpty { throw ExitCode(1) }

@@ -104,3 +104,32 @@ enum FileKind {
         }
     }
 }
+
+extension FileKind {
+    /// Opens `path`, checks that it is a `kind` file of a schema this build reads, and runs `body`
+    /// with the file and its root attributes; every error names the file.
+    static func read<T>(_ path: String, kind: String, schema: Int,
+                        _ body: (HDF5File, AttributeBag) throws -> T) throws(ResultsFileError) -> T {
+        do {
+            let file = try HDF5File.open(path)
+            defer { file.close() }
+            let root = try AttributeBag(file.root)
+            try check(root, kind: kind, supported: schema)
+            return try body(file, root)
+        } catch {
+            throw ResultsFileError.wrap(error, file: path)
+        }
+    }
+}
+
+extension AttributeBag {
+    /// The free attributes (all but `kind` and `schema`) as text. They are documented as strings;
+    /// anything else is kept as its text rather than refusing an otherwise good file.
+    var freeStrings: [String: String] {
+        var out: [String: String] = [:]
+        for (name, value) in values where name != "kind" && name != "schema" {
+            out[name] = value.stringValue ?? "\(value)"
+        }
+        return out
+    }
+}

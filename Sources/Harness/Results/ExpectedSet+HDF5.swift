@@ -13,22 +13,10 @@ extension ExpectedSet {
 
     /// Reads an expected file; errors name the file and, for layout problems, the object.
     public static func load(_ path: String) throws(ResultsFileError) -> ExpectedSet {
-        do {
-            let file = try HDF5File.open(path)
-            defer { file.close() }
-            let root = try AttributeBag(file.root)
-            try FileKind.check(root, kind: kind, supported: schema)
-            var attributes: [String: String] = [:]
-            for (name, value) in root.values where name != "kind" && name != "schema" {
-                // Free attributes are documented as strings; anything else is kept as its text
-                // rather than refusing an otherwise good file.
-                attributes[name] = value.stringValue ?? "\(value)"
-            }
+        try FileKind.read(path, kind: kind, schema: schema) { file, root in
             var rows: [String: ExpectedRow] = [:]
             try collectRows(in: file.root, into: &rows)
-            return ExpectedSet(attributes: attributes, rows: rows)
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
+            return ExpectedSet(attributes: root.freeStrings, rows: rows)
         }
     }
 

@@ -42,11 +42,7 @@ extension ResultSet {
     /// Reads a results file. Errors name the file: not HDF5, not a results file, a newer schema, or
     /// a damaged or hand-edited layout.
     public static func read(from path: String) throws(ResultsFileError) -> ResultSet {
-        do {
-            let file = try HDF5File.open(path)
-            defer { file.close() }
-            let rootBag = try AttributeBag(file.root)
-            try FileKind.check(rootBag, kind: kind, supported: schema)
+        try FileKind.read(path, kind: kind, schema: schema) { file, rootBag in
             var shards: [ShardProvenance] = []
             while rootBag.has("shard.\(shards.count).file") {
                 let scoped = rootBag.scoped("shard.\(shards.count).")
@@ -56,8 +52,6 @@ extension ResultSet {
             try collectRows(in: file.root, into: &rows)
             return ResultSet(provenance: try Provenance(attributes: rootBag),
                              rows: rows.sorted { $0.order < $1.order }.map(\.row), shards: shards)
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
         }
     }
 

@@ -8,6 +8,9 @@ import TorchFormat
 public enum RunMode: String, Sendable, CaseIterable {
     case checkpoint
     case train
+    /// The trained embeddings shipped under `expected/models/` for this scale (`ShippedModel`), the
+    /// same weights `train` would produce; a row whose model was not shipped is skipped.
+    case shipped
 }
 
 /// A descriptor network ready for a protocol, with what produced it.
@@ -38,10 +41,17 @@ final class EmbeddingProvider {
     let resolver: DatasetResolver
     let checkpointsDirectory: String?
     let workDirectory: String
+    /// Where shipped models are read (`shipped` mode) and, in `train` mode, where finished base
+    /// trainings are shipped to when set (`reproduce --retrain`).
+    let shippedDirectory: String?
+    let shipTrainedModels: Bool
     private var trained: [String: StateDict] = [:]
     private var curves: [String: LearningCurve] = [:]
 
-    init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String) {
+    init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
+         shippedDirectory: String? = nil, shipTrainedModels: Bool = false) {
+        self.shippedDirectory = shippedDirectory
+        self.shipTrainedModels = shipTrainedModels
         self.mode = mode
         self.resolver = resolver
         self.checkpointsDirectory = checkpointsDirectory
@@ -53,6 +63,7 @@ final class EmbeddingProvider {
         switch mode {
         case .checkpoint: return try released(manifest)
         case .train: return try trainedEmbedding(manifest, curve: evaluator, progress: progress)
+        case .shipped: return try shipped(manifest)
         }
     }
 
@@ -80,6 +91,45 @@ final class EmbeddingProvider {
         var details = ["checkpoint": checkpoint.file, "checkpoint.sha256": loaded.sha256]
         if let epoch = loaded.summary.epoch { details["checkpoint.epoch"] = String(epoch) }
         return ObtainedEmbedding(network: loaded.network, regressor: loaded.regressor, details: details, seeds: [])
+    }
+
+    // MARK: shipped models
+
+    /// The configuration and key a row's base training has at this scale: what a shipped model must match.
+    private func baseTraining(_ manifest: Manifest) throws -> (TrainingConfiguration, String) {
+        let model = manifest.model
+        let source = try trainingSource(model.recipe.dataset, recipe: model.recipe)
+        let configuration = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale, finetuning: false,
+                                                           images: source.count, manifest: manifest.id)
+        return (configuration, key(configuration, dataset: model.recipe.dataset, parent: nil))
+    }
+
+    /// Whether `shipped` mode has a model for this row.
+    func hasShippedModel(for manifest: Manifest) -> Bool {
+        guard manifest.finetune == nil, let directory = shippedDirectory,
+              let (_, key) = try? baseTraining(manifest) else { return false }
+        return (try? ShippedModel.find(key: key, in: directory)) != nil
+    }
+
+    private func shipped(_ manifest: Manifest) throws -> ObtainedEmbedding {
+        guard manifest.finetune == nil else {
+            throw EmbeddingUnavailable(reason: "no fine-tuned model is shipped (use --mode train)")
+        }
+        guard let directory = shippedDirectory else { throw EmbeddingUnavailable(reason: "no shipped-models folder given") }
+        let model = manifest.model
+        let (configuration, key) = try baseTraining(manifest)
+        guard let (path, shipped) = try ShippedModel.find(key: key, in: directory) else {
+            throw EmbeddingUnavailable(reason: "no model shipped under \(directory) for this recipe and scale (key \(key.prefix(16))); "
+                                       + "dvebench reproduce --retrain trains and ships it")
+        }
+        var generator = SeededGenerator(seed: 0)
+        let network = try DescriptorNetworks.make(configuration.architecture, outputChannels: configuration.outputChannels,
+                                                  using: &generator)
+        try network.load(shipped.weights, source: path)
+        let details = ["embedding.recipe": model.recipe.config, "embedding.key": String(key.prefix(16)),
+                       "embedding.iterations": String(shipped.iterations), "embedding.shipped": (path as NSString).lastPathComponent,
+                       "embedding.trained_with": "BLAS \(shipped.provenance["blas_core"] ?? "?") on \(shipped.provenance["cpu"] ?? "?")"]
+        return ObtainedEmbedding(network: network, regressor: nil, details: details, seeds: [configuration.seed], curve: shipped.curve)
     }
 
     // MARK: training from scratch
@@ -143,7 +193,23 @@ final class EmbeddingProvider {
         }
         let weights = trainer.model.stateDict()
         trained[key] = weights
+        if shipTrainedModels, initial == nil, let directory = shippedDirectory {
+            try ship(configuration, key: key, weights: weights, iterations: trainer.totalIterations, to: directory)
+        }
         return weights
+    }
+
+    private func ship(_ configuration: TrainingConfiguration, key: String, weights: StateDict, iterations: Int,
+                      to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let provenance = Provenance.current(command: CommandLine.arguments.joined(separator: " "), threads: ComputeThreads.count)
+        let model = ShippedModel(key: key, configuration: configuration, dataSource: resolver.description, iterations: iterations,
+                                 weights: weights, curve: curves[key],
+                                 provenance: ["git_commit": provenance.gitCommit + (provenance.gitDirty ? "+dirty" : ""),
+                                              "blas_core": provenance.blasCore, "cpu": provenance.cpu,
+                                              "threads": String(provenance.threads), "trained_at": provenance.startedAt,
+                                              "command": provenance.command])
+        try model.write(to: (directory as NSString).appendingPathComponent(ShippedModel.fileName(configuration: configuration, key: key)))
     }
 
     /// The scale's curve points that fall inside this run, and always its last iteration.

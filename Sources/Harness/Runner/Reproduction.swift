@@ -11,13 +11,26 @@ public enum Reproduction {
 
     public static func scale(quick: Bool) -> RunScale { quick ? .quick : .standard }
 
-    /// The rows of the tier, sorted by id.
-    public static func rows(from all: [LoadedManifest], quick: Bool) -> [LoadedManifest] {
+    /// The rows of the tier, sorted by id: the eight SmallNets, and with `hourglass` the seed tables'
+    /// ninth model too (only shipped models afford it; training it takes hours).
+    public static func rows(from all: [LoadedManifest], quick: Bool, hourglass: Bool = false) -> [LoadedManifest] {
         all.filter { row in
             let m = row.manifest
-            return tables.contains(m.table.short) && m.model.architecture == "smallnet"
+            let architecture = m.model.architecture == "smallnet" || (hourglass && m.model.architecture == "hourglass")
+            return tables.contains(m.table.short) && architecture
                 && (!quick || quickDimensions.contains(m.model.embeddingDim))
         }.sorted { $0.manifest.id < $1.manifest.id }
+    }
+
+    /// Where converged synthetic models are shipped, under the repository.
+    public static let shippedModels = "expected/models"
+
+    /// What `reproduce` runs: the shipped converged models when every row of the tier has one
+    /// (evaluation only), `--retrain` to train and ship them, else the short training tier.
+    public enum Plan: Sendable, Equatable {
+        case shipped
+        case retrain
+        case shortTraining(missing: [String])
     }
 
     /// Threads are fixed (2) unless asked otherwise: results are bit-reproducible for a given thread
@@ -37,5 +50,25 @@ public enum Reproduction {
                                force: Bool, command: String) -> RunnerOptions {
         RunnerOptions(mode: .train, scale: scale(quick: quick), outputDirectory: outputDirectory,
                       repositoryRoot: repositoryRoot, threads: threads, force: force, command: command)
+    }
+
+    /// Chooses the plan and its runner options. `retrain` trains the converged tier (curves on) and
+    /// ships each model to `expected/models/`; otherwise the converged models are evaluated when every
+    /// row has one shipped, and the short training tier runs when any is missing.
+    public static func plan(rows all: [LoadedManifest], quick: Bool, retrain: Bool, outputDirectory: String,
+                            repositoryRoot: URL, threads: Int, force: Bool,
+                            command: String) -> (plan: Plan, rows: [LoadedManifest], options: RunnerOptions) {
+        let shipped = repositoryRoot.appendingPathComponent(shippedModels).path
+        var converged = RunnerOptions(mode: retrain ? .train : .shipped, scale: .converged, outputDirectory: outputDirectory,
+                                      repositoryRoot: repositoryRoot, threads: threads, force: force, command: command)
+        converged.shippedModelsDirectory = shipped
+        converged.shipTrainedModels = retrain
+        let convergedRows = rows(from: all, quick: quick, hourglass: true)
+        if retrain { return (.retrain, convergedRows, converged) }
+        let missing = Runner(options: converged).rowsWithoutShippedModels(convergedRows)
+        if missing.isEmpty { return (.shipped, convergedRows, converged) }
+        return (.shortTraining(missing: missing), rows(from: all, quick: quick),
+                options(quick: quick, outputDirectory: outputDirectory, repositoryRoot: repositoryRoot, threads: threads,
+                        force: force, command: command))
     }
 }

@@ -57,7 +57,26 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
         absolute: 0.25, relative: 0.25,
         rule: "synthetic tier: 0.25 + 25 % (summation-order spread of a short training run, up to 10 % measured); README#determinism")
 
-    public static let all: [RunScale] = [.paper, .standard, .quick]
+    /// The converged synthetic models (`dvebench reproduce --retrain` trains them, `expected/models/`
+    /// ships them): the default tier's data and batch, trained until the learning curve is flat, with
+    /// the curve recorded at every doubling. The schedule's decays keep their fraction of the run.
+    public static let converged: RunScale = {
+        var scale = RunScale(
+            name: "converged", synthCount: [.celeba: 2_000, .aflwR: 1_200, .aflwM: 1_200, .threeHundredW: 900], synthSeed: 0,
+            trainingSteps: 4_000, trainingBatchPairs: 8, finetuneSteps: 30,
+            regressionEpochs: 15, regressionBatchSize: 8, tolerance: convergedTolerance)
+        scale.curvePoints = [250, 500, 1_000, 2_000, 4_000]
+        return scale
+    }()
+
+    /// The bound a converged model's metrics must be blessed within: at most 10 % of the expected
+    /// value plus 0.1 (px or %IOD), widened to twice the spread measured across kernels and seeds by
+    /// `bless --spread` (a spread that needs more means the model has not converged).
+    public static let convergedTolerance = ToleranceSpec(
+        absolute: 0.1, relative: 0.10,
+        rule: "converged synthetic model: 0.1 + 10 %, absolute term raised to twice the spread across BLAS kernels and seeds")
+
+    public static let all: [RunScale] = [.paper, .standard, .quick, .converged]
 
     public static func named(_ name: String) -> RunScale? { all.first { $0.name == name } }
 

@@ -36,6 +36,10 @@ public struct RunnerOptions: Sendable {
     /// Rerun rows that already finished.
     public var force: Bool
     public var command: String
+    /// Trained embeddings shipped with the repository (`shipped` mode reads them; with
+    /// `shipTrainedModels`, `train` mode writes every finished base training there).
+    public var shippedModelsDirectory: String?
+    public var shipTrainedModels = false
 
     public init(mode: RunMode, scale: RunScale, dataRoot: String? = nil, checkpointsDirectory: String? = nil,
                 outputDirectory: String, repositoryRoot: URL, threads: Int, shard: Shard? = nil, force: Bool = false,
@@ -79,11 +83,17 @@ public final class Runner {
         resolver = DatasetResolver(dataRoot: options.dataRoot, scale: options.scale)
         let work = options.outputDirectory as NSString
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
-                                       workDirectory: work.appendingPathComponent("models"))
+                                       workDirectory: work.appendingPathComponent("models"),
+                                       shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels)
         execution = RowExecution(resolver: resolver, repositoryRoot: options.repositoryRoot,
                                  descriptorCache: RegressionDescriptorCache(
                                     directory: URL(fileURLWithPath: work.appendingPathComponent("descriptor-cache"))),
                                  figures: true)
+    }
+
+    /// Ids of the rows with no shipped model for this runner's scale (`shipped` mode would skip them).
+    public func rowsWithoutShippedModels(_ rows: [LoadedManifest]) -> [String] {
+        rows.filter { !embeddings.hasShippedModel(for: $0.manifest) }.map(\.manifest.id)
     }
 
     /// The rows this runner (and shard) will run, sorted by id.

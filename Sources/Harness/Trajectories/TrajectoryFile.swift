@@ -47,15 +47,7 @@ public struct TrajectoryFile: Sendable {
     public func probe(_ name: String) -> Probe? { probes.first { $0.name == name } }
 
     public static func load(_ path: String) throws(ResultsFileError) -> TrajectoryFile {
-        do {
-            let file = try HDF5File.open(path)
-            defer { file.close() }
-            let root = try AttributeBag(file.root)
-            try FileKind.check(root, kind: kind, supported: schema)
-            var attributes: [String: String] = [:]
-            for (name, value) in root.values where name != "kind" && name != "schema" {
-                attributes[name] = value.stringValue ?? "\(value)"
-            }
+        try FileKind.read(path, kind: kind, schema: schema) { file, root in
             var probes: [Probe] = []
             for name in try file.root.groupNames().sorted() {
                 let group = try file.root.group(name)
@@ -74,9 +66,7 @@ public struct TrajectoryFile: Sendable {
                 try probe.checkShapes(file: path)
                 probes.append(probe)
             }
-            return TrajectoryFile(attributes: attributes, probes: probes)
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
+            return TrajectoryFile(attributes: root.freeStrings, probes: probes)
         }
     }
 
