@@ -39,6 +39,9 @@ public struct ExpectedSet: Sendable, Equatable {
             guard merged.rows[key] == nil else { throw .duplicateRow(key) }
             merged.rows[key] = row
         }
+        // Keep the other file's provenance too (the blessing run's kernel and CPU, its spread runs),
+        // without overwriting this file's own.
+        for (name, value) in other.attributes where merged.attributes[name] == nil { merged.attributes[name] = value }
         return merged
     }
 }
