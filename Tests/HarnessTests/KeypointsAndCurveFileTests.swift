@@ -65,6 +65,16 @@ import Testing
         var short = LearningCurve()
         short.append(iteration: 300, metrics: [("same_identity", 1)])
         #expect(short.changeOverLastDoubling == nil)
+        // A run ends on whole epochs (4 002 for 4 000 asked): 2 000 is still its half.
+        var epochs = LearningCurve()
+        epochs.append(iteration: 1000, metrics: [("same_identity", 4)])
+        epochs.append(iteration: 2000, metrics: [("same_identity", 2)])
+        epochs.append(iteration: 4002, metrics: [("same_identity", 1.5)])
+        #expect(epochs.changeOverLastDoubling == 0.25)
+        var gap = LearningCurve()
+        gap.append(iteration: 1000, metrics: [("same_identity", 4)])
+        gap.append(iteration: 4002, metrics: [("same_identity", 1.5)])
+        #expect(gap.changeOverLastDoubling == nil)
     }
 
     @Test func aCurveWhoseSeriesDoesNotMatchItsIterationsIsRefusedByName() throws {

@@ -39,9 +39,13 @@ public struct LearningCurve: Sendable, Equatable, Codable {
     }
 
     /// The largest relative change of any metric between the last point and the one at half its
-    /// iterations (nil when the curve has no such pair): the plateau test.
+    /// iterations (nil when the curve has no such pair): the plateau test. A run's last iteration is
+    /// its whole epochs' worth (4 002 for 4 000 asked), so "half" is the point within 5 % of it.
     public var changeOverLastDoubling: Double? {
-        guard let last = iterations.last, let half = iterations.firstIndex(of: last / 2) else { return nil }
+        guard let last = iterations.last, iterations.count > 1 else { return nil }
+        let target = Double(last) / 2
+        guard let half = iterations.indices.dropLast().min(by: { abs(Double(iterations[$0]) - target) < abs(Double(iterations[$1]) - target) }),
+              abs(Double(iterations[half]) - target) <= 0.05 * target else { return nil }
         let end = iterations.count - 1
         return values.map { abs($0[end] - $0[half]) / max(abs($0[half]), 1e-12) }.max()
     }
