@@ -122,6 +122,26 @@ extension FileKind {
     }
 }
 
+extension FileKind {
+    /// Writes `path` atomically as a `kind` file: `kind`, `schema` and the free string `attributes` on
+    /// the root (sorted, for a reproducible file), then `body` fills it; every error names the file.
+    static func write(_ path: String, kind: String, schema: Int, attributes: [String: String],
+                      _ body: (HDF5Group) throws -> Void) throws(ResultsFileError) {
+        do {
+            try HDF5File.write(to: path) { root in
+                try root.setAttribute("kind", .string(kind))
+                try root.setAttribute("schema", .int64(Int64(schema)))
+                for (name, value) in attributes.sorted(by: { $0.key < $1.key }) where name != "kind" && name != "schema" {
+                    try root.setAttribute(name, .string(value))
+                }
+                try body(root)
+            }
+        } catch {
+            throw ResultsFileError.wrap(error, file: path)
+        }
+    }
+}
+
 extension AttributeBag {
     /// The free attributes (all but `kind` and `schema`) as text. They are documented as strings;
     /// anything else is kept as its text rather than refusing an otherwise good file.

@@ -65,40 +65,31 @@ extension ExpectedSet {
                 }
             }
         }
-        do {
-            try HDF5File.write(to: path) { root in
-                try root.setAttribute("kind", .string(Self.kind))
-                try root.setAttribute("schema", .int64(Int64(Self.schema)))
-                for (name, value) in attributes.sorted(by: { $0.key < $1.key }) where name != "kind" && name != "schema" {
-                    try root.setAttribute(name, .string(value))
-                }
-                // Sorted for a reproducible file. A row nested below another (`a/b` under `a`) may
-                // find its group already created, as a parent row or as an intermediate.
-                for (key, row) in rows.sorted(by: { $0.key < $1.key }) {
-                    let group = root.contains(key) ? try root.group(key) : try root.createGroup(key)
-                    try group.setAttribute("row_key", .string(row.rowKey))
-                    try group.setAttribute("source", .string(row.source))
-                    try group.setAttribute("table", .string(row.table))
-                    try group.setAttribute("todo", .bool(row.todo))
-                    for (name, metric) in row.metrics.sorted(by: { $0.key < $1.key }) {
-                        let dataset = try group.write(name, float64: [metric.value], shape: [])
-                        try dataset.setAttribute("decimals", .int64(Int64(metric.decimals ?? -1)))
-                        try dataset.setAttribute("source", .string(metric.source))
-                        try dataset.setAttribute("full_precision", .float64(metric.fullPrecision ?? .nan))
-                        if let tolerance = metric.tolerance {
-                            try dataset.setAttribute("tolerance_absolute", .float64(tolerance.absolute))
-                            try dataset.setAttribute("tolerance_relative", .float64(tolerance.relative))
-                            if let rule = tolerance.rule { try dataset.setAttribute("tolerance_rule", .string(rule)) }
-                        }
-                        if let std = metric.standardDeviation {
-                            try dataset.setAttribute("std", .float64(std))
-                            try dataset.setAttribute("std_decimals", .int64(Int64(metric.standardDeviationDecimals ?? -1)))
-                        }
+        try FileKind.write(path, kind: Self.kind, schema: Self.schema, attributes: attributes) { root in
+            // Sorted for a reproducible file. A row nested below another (`a/b` under `a`) may
+            // find its group already created, as a parent row or as an intermediate.
+            for (key, row) in rows.sorted(by: { $0.key < $1.key }) {
+                let group = root.contains(key) ? try root.group(key) : try root.createGroup(key)
+                try group.setAttribute("row_key", .string(row.rowKey))
+                try group.setAttribute("source", .string(row.source))
+                try group.setAttribute("table", .string(row.table))
+                try group.setAttribute("todo", .bool(row.todo))
+                for (name, metric) in row.metrics.sorted(by: { $0.key < $1.key }) {
+                    let dataset = try group.write(name, float64: [metric.value], shape: [])
+                    try dataset.setAttribute("decimals", .int64(Int64(metric.decimals ?? -1)))
+                    try dataset.setAttribute("source", .string(metric.source))
+                    try dataset.setAttribute("full_precision", .float64(metric.fullPrecision ?? .nan))
+                    if let tolerance = metric.tolerance {
+                        try dataset.setAttribute("tolerance_absolute", .float64(tolerance.absolute))
+                        try dataset.setAttribute("tolerance_relative", .float64(tolerance.relative))
+                        if let rule = tolerance.rule { try dataset.setAttribute("tolerance_rule", .string(rule)) }
+                    }
+                    if let std = metric.standardDeviation {
+                        try dataset.setAttribute("std", .float64(std))
+                        try dataset.setAttribute("std_decimals", .int64(Int64(metric.standardDeviationDecimals ?? -1)))
                     }
                 }
             }
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
         }
     }
 }

@@ -34,32 +34,24 @@ public struct ShippedModel: Sendable {
     public func write(to path: String) throws(ResultsFileError) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do {
-            let json = String(decoding: try encoder.encode(configuration), as: UTF8.self)
-            try HDF5File.write(to: path) { root in
-                try root.setAttribute("kind", .string(Self.kind))
-                try root.setAttribute("schema", .int64(Int64(Self.schema)))
-                try root.setAttribute("key", .string(key))
-                try root.setAttribute("configuration_json", .string(json))
-                try root.setAttribute("data_source", .string(dataSource))
-                try root.setAttribute("iterations", .int64(Int64(iterations)))
-                try root.setAttribute("seed", .string(String(configuration.seed)))
-                for (name, value) in provenance.sorted(by: { $0.key < $1.key }) {
-                    try root.setAttribute("provenance.\(name)", .string(value))
+        let json: String
+        do { json = String(decoding: try encoder.encode(configuration), as: UTF8.self) } catch {
+            throw .unwritable(file: path, problem: "configuration: \(error)")
+        }
+        var attributes = ["key": key, "configuration_json": json, "data_source": dataSource, "seed": String(configuration.seed)]
+        for (name, value) in provenance { attributes["provenance.\(name)"] = value }
+        try FileKind.write(path, kind: Self.kind, schema: Self.schema, attributes: attributes) { root in
+            try root.setAttribute("iterations", .int64(Int64(iterations)))
+            let state = try root.createGroup("state")
+            try root.write("state_keys", strings: weights.keys, shape: [weights.keys.count])
+            for name in weights.keys {
+                switch weights[name] {
+                case .float(let t): try state.write(name, tensor: t)
+                case .int64(let shape, let values): try state.write(name, int64: values, shape: shape)
+                case nil: break
                 }
-                let state = try root.createGroup("state")
-                try root.write("state_keys", strings: weights.keys, shape: [weights.keys.count])
-                for name in weights.keys {
-                    switch weights[name] {
-                    case .float(let t): try state.write(name, tensor: t)
-                    case .int64(let shape, let values): try state.write(name, int64: values, shape: shape)
-                    case nil: break
-                    }
-                }
-                if let curve, !curve.isEmpty { try curve.write(into: try root.createGroup("curve")) }
             }
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
+            if let curve, !curve.isEmpty { try curve.write(into: try root.createGroup("curve")) }
         }
     }
 

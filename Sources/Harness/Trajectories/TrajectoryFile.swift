@@ -77,30 +77,21 @@ public struct TrajectoryFile: Sendable {
                 throw .unwritable(file: path, problem: problem)
             }
         }
-        do {
-            try HDF5File.write(to: path) { root in
-                try root.setAttribute("kind", .string(Self.kind))
-                try root.setAttribute("schema", .int64(Int64(Self.schema)))
-                for (name, value) in attributes.sorted(by: { $0.key < $1.key }) where name != "kind" && name != "schema" {
-                    try root.setAttribute(name, .string(value))
-                }
-                for probe in probes.sorted(by: { $0.name < $1.name }) {
-                    let group = try root.createGroup(probe.name)
-                    try group.setAttribute("summary", .string(probe.summary))
-                    _ = try group.write("losses", float64: probe.losses, shape: [probe.losses.count])
-                    _ = try group.write("displacement_keys", strings: probe.displacementKeys, shape: [probe.displacementKeys.count])
-                    _ = try group.write("displacement", float64: probe.displacement, shape: [probe.displacement.count])
-                    let optional: [(String, [Double]?)] = [
-                        ("loss_spread", probe.lossSpread), ("loss_tolerance", probe.lossTolerance),
-                        ("displacement_spread", probe.displacementSpread), ("displacement_tolerance", probe.displacementTolerance),
-                    ]
-                    for case let (name, values?) in optional {
-                        _ = try group.write(name, float64: values, shape: [values.count])
-                    }
+        try FileKind.write(path, kind: Self.kind, schema: Self.schema, attributes: attributes) { root in
+            for probe in probes.sorted(by: { $0.name < $1.name }) {
+                let group = try root.createGroup(probe.name)
+                try group.setAttribute("summary", .string(probe.summary))
+                _ = try group.write("losses", float64: probe.losses, shape: [probe.losses.count])
+                _ = try group.write("displacement_keys", strings: probe.displacementKeys, shape: [probe.displacementKeys.count])
+                _ = try group.write("displacement", float64: probe.displacement, shape: [probe.displacement.count])
+                let optional: [(String, [Double]?)] = [
+                    ("loss_spread", probe.lossSpread), ("loss_tolerance", probe.lossTolerance),
+                    ("displacement_spread", probe.displacementSpread), ("displacement_tolerance", probe.displacementTolerance),
+                ]
+                for case let (name, values?) in optional {
+                    _ = try group.write(name, float64: values, shape: [values.count])
                 }
             }
-        } catch {
-            throw ResultsFileError.wrap(error, file: path)
         }
     }
 }
