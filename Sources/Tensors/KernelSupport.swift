@@ -16,9 +16,6 @@ public enum ParallelWork {
     public static func reduction(total: Int, _ body: @Sendable (_ worker: Int, _ chunk: Int, _ range: Range<Int>) -> Void) {
         parallelReduction(total: total, body)
     }
-
-    /// Workers `reduction(total:_:)` uses, for per-worker workspaces.
-    public static func reductionWorkers(total: Int) -> Int { reductionWorkerCount(total: total) }
 }
 
 extension ScratchPool {

@@ -87,7 +87,7 @@ public func reductionChunkCount(total: Int) -> Int { max(1, min(reductionChunkLi
 func parallelReduction(total: Int, workers requested: Int = ComputeThreads.count,
                        _ body: @Sendable (_ worker: Int, _ chunk: Int, _ range: Range<Int>) -> Void) {
     let chunks = reductionChunkCount(total: total)
-    let workers = max(1, min(requested, chunks))
+    let workers = reductionWorkerCount(total: total, workers: requested)
     guard total > 0 else { return }
     if workers == 1 {
         for chunk in 0..<chunks { body(0, chunk, total * chunk / chunks..<total * (chunk + 1) / chunks) }

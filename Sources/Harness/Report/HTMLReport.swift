@@ -98,7 +98,8 @@ public enum HTMLReport {
                 body += "<td class=\"notes\">\(ReportEscape.html(row.note ?? ""))</td></tr>\n"
             }
             body += "</tbody></table>\n"
-            let footer = [MarkdownReport.toleranceLine(table) == nil ? nil : "Tolerance rules: " + toleranceText(table),
+            let rules = ReportFormat.toleranceRules(table)?.map { "\($0.metric) \($0.text)" }.joined(separator: "; ")
+            let footer = [rules.map { "Tolerance rules: " + $0 },
                           ReportFormat.sources(table).isEmpty ? nil : "Numbers: " + ReportFormat.sources(table)]
                 .compactMap { $0 }
             if !footer.isEmpty { body += "<p class=\"note\">\(ReportEscape.html(footer.joined(separator: ". "))).</p>\n" }
@@ -109,10 +110,6 @@ public enum HTMLReport {
 
     private static func numberCell(_ text: String?) -> String {
         "<td class=\"num\">\(ReportEscape.html(text ?? ReportFormat.dash))</td>"
-    }
-
-    private static func toleranceText(_ table: ReportTable) -> String {
-        ReportFormat.tolerances(table).map { "\($0.metric) \($0.text)" }.joined(separator: "; ")
     }
 
     static let css = """

@@ -75,12 +75,9 @@ public enum MarkdownReport {
         return lines
     }
 
-    /// Each row's allowance is in its own `tol` column; the footer names the rules only when the
-    /// table judges with a single one per metric (several rules would make a run-on list).
+    /// `same_identity ±(0.05 + 2.0%·|expected|); …`, escaped, when the table has one rule per metric.
     static func toleranceLine(_ table: ReportTable) -> String? {
-        let rules = ReportFormat.tolerances(table)
-        guard !rules.isEmpty, rules.allSatisfy({ !$0.text.contains(" or ") }) else { return nil }
-        return rules.map { "\(ReportEscape.markdown($0.metric)) \($0.text)" }.joined(separator: "; ")
+        ReportFormat.toleranceRules(table)?.map { "\(ReportEscape.markdown($0.metric)) \($0.text)" }.joined(separator: "; ")
     }
 
     private static func tableLine(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |" }

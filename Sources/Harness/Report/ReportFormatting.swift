@@ -57,9 +57,13 @@ enum ReportFormat {
         column.unit.isEmpty ? column.name : "\(column.name) (\(column.unit))"
     }
 
-    /// Every distinct tolerance the rows of `table` use, per metric column (unescaped).
-    static func tolerances(_ table: ReportTable) -> [(metric: String, text: String)] {
-        table.metrics.compactMap { column in
+    /// Each metric's tolerance rule (unescaped), when every row of `table` is judged by one rule per
+    /// metric; nil when a metric has several (blessed synthetic numbers carry their own, rows of two
+    /// modes differ) or none: each row's allowance is then in its own `tol` column only, rather than
+    /// in a run-on list under the table.
+    static func toleranceRules(_ table: ReportTable) -> [(metric: String, text: String)]? {
+        var rules: [(metric: String, text: String)] = []
+        for column in table.metrics {
             var seen: [ToleranceSpec] = []
             for row in table.rows {
                 // The cell's tolerance is the one the row was judged by (train or checkpoint mode).
@@ -67,8 +71,10 @@ enum ReportFormat {
                     seen.append(tolerance)
                 }
             }
-            return seen.isEmpty ? nil : (column.name, seen.map(describe).joined(separator: " or "))
+            if seen.count > 1 { return nil }
+            if let rule = seen.first { rules.append((column.name, describe(rule))) }
         }
+        return rules.isEmpty ? nil : rules
     }
 
     /// Where the table's numbers come from: `expected from upstream-readme; paper column from

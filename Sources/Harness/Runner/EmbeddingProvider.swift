@@ -45,11 +45,14 @@ final class EmbeddingProvider {
     /// trainings are shipped to when set (`reproduce --retrain`).
     let shippedDirectory: String?
     let shipTrainedModels: Bool
+    /// The command line a shipped model records as having trained it.
+    let command: String
     private var trained: [String: StateDict] = [:]
     private var curves: [String: LearningCurve] = [:]
 
     init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
-         shippedDirectory: String? = nil, shipTrainedModels: Bool = false) {
+         shippedDirectory: String? = nil, shipTrainedModels: Bool = false, command: String = "") {
+        self.command = command
         self.shippedDirectory = shippedDirectory
         self.shipTrainedModels = shipTrainedModels
         self.mode = mode
@@ -95,20 +98,22 @@ final class EmbeddingProvider {
 
     // MARK: shipped models
 
-    /// The configuration and key a row's base training has at this scale: what a shipped model must match.
-    private func baseTraining(_ manifest: Manifest) throws -> (TrainingConfiguration, String) {
+    /// A row's base training at this scale: its images, configuration and key (what a shipped model
+    /// must match, and what names its training checkpoint).
+    private func baseTraining(_ manifest: Manifest) throws -> (source: any LandmarkDataset, configuration: TrainingConfiguration,
+                                                               key: String) {
         let model = manifest.model
         let source = try trainingSource(model.recipe.dataset, recipe: model.recipe)
         let configuration = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale, finetuning: false,
                                                            images: source.count, manifest: manifest.id)
-        return (configuration, key(configuration, dataset: model.recipe.dataset, parent: nil))
+        return (source, configuration, key(configuration, dataset: model.recipe.dataset, parent: nil))
     }
 
     /// Whether `shipped` mode has a model for this row.
     func hasShippedModel(for manifest: Manifest) -> Bool {
         guard manifest.finetune == nil, let directory = shippedDirectory,
-              let (_, key) = try? baseTraining(manifest) else { return false }
-        return (try? ShippedModel.find(key: key, in: directory)) != nil
+              let key = try? baseTraining(manifest).key else { return false }
+        return ShippedModel.path(forKey: key, in: directory) != nil
     }
 
     private func shipped(_ manifest: Manifest) throws -> ObtainedEmbedding {
@@ -117,11 +122,12 @@ final class EmbeddingProvider {
         }
         guard let directory = shippedDirectory else { throw EmbeddingUnavailable(reason: "no shipped-models folder given") }
         let model = manifest.model
-        let (configuration, key) = try baseTraining(manifest)
-        guard let (path, shipped) = try ShippedModel.find(key: key, in: directory) else {
+        let (_, configuration, key) = try baseTraining(manifest)
+        guard let path = ShippedModel.path(forKey: key, in: directory) else {
             throw EmbeddingUnavailable(reason: "no model shipped under \(directory) for this recipe and scale (key \(key.prefix(16))); "
                                        + "dvebench reproduce --retrain trains and ships it")
         }
+        let shipped = try ShippedModel.load(path)
         var generator = SeededGenerator(seed: 0)
         let network = try DescriptorNetworks.make(configuration.architecture, outputChannels: configuration.outputChannels,
                                                   using: &generator)
@@ -137,10 +143,7 @@ final class EmbeddingProvider {
     private func trainedEmbedding(_ manifest: Manifest, curve evaluator: CurveEvaluator?,
                                   progress: @escaping (TrainingProgress) -> Void) throws -> ObtainedEmbedding {
         let model = manifest.model
-        let baseSource = try trainingSource(model.recipe.dataset, recipe: model.recipe)
-        let base = try RecipeTranslation.training(model: model, recipe: model.recipe, scale: resolver.scale, finetuning: false,
-                                                  images: baseSource.count, manifest: manifest.id)
-        let baseKey = key(base, dataset: model.recipe.dataset, parent: nil)
+        let (baseSource, base, baseKey) = try baseTraining(manifest)
         var details = ["embedding.recipe": model.recipe.config, "embedding.key": String(baseKey.prefix(16)),
                        "embedding.iterations": String(base.epochs * min(baseSource.count / base.batchPairs, base.stepsPerEpoch ?? .max))]
         var weights = try train(base, source: baseSource, key: baseKey, initial: nil, curve: evaluator, progress: progress)
@@ -202,13 +205,9 @@ final class EmbeddingProvider {
     private func ship(_ configuration: TrainingConfiguration, key: String, weights: StateDict, iterations: Int,
                       to directory: String) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let provenance = Provenance.current(command: CommandLine.arguments.joined(separator: " "), threads: ComputeThreads.count)
+        let provenance = Provenance.current(command: command, threads: ComputeThreads.count)
         let model = ShippedModel(key: key, configuration: configuration, dataSource: resolver.description, iterations: iterations,
-                                 weights: weights, curve: curves[key],
-                                 provenance: ["git_commit": provenance.gitCommit + (provenance.gitDirty ? "+dirty" : ""),
-                                              "blas_core": provenance.blasCore, "cpu": provenance.cpu,
-                                              "threads": String(provenance.threads), "trained_at": provenance.startedAt,
-                                              "command": provenance.command])
+                                 weights: weights, curve: curves[key], provenance: provenance.stringAttributes(prefix: ""))
         try model.write(to: (directory as NSString).appendingPathComponent(ShippedModel.fileName(configuration: configuration, key: key)))
     }
 

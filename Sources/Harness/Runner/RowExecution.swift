@@ -26,31 +26,37 @@ struct RowExecution {
     var figures: Bool
 
     /// The row's matching protocol as a learning-curve probe (no figures, no progress), for matching
-    /// rows; nil for the others.
+    /// rows; nil for the others. The test split is opened at the first evaluation and kept, so later
+    /// points reuse its decoded images.
     func curveEvaluator(for manifest: Manifest) -> CurveEvaluator? {
         guard manifest.protocol.kind == "matching" else { return nil }
         var quiet = self
         quiet.figures = false
+        final class OpenedSplit { var dataset: (any LandmarkDataset)? }
+        let opened = OpenedSplit()
         return { network in
-            let evaluation = manifest.evaluation
-            let preprocessing = try DatasetPreprocessing(imageWidth: evaluation.imwidth, crop: evaluation.crop)
-            let test = try quiet.resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing)
+            let test = try opened.dataset ?? quiet.evaluationSplit(manifest, .test)
+            opened.dataset = test
             let outcome = try quiet.matching(manifest, network: network, test: test, progress: { _ in })
             return outcome.metrics.map { (name: $0.name, value: $0.value) }
         }
     }
 
-    func run(_ manifest: Manifest, embedding: ObtainedEmbedding,
-             progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
+    /// A split of the row's evaluation dataset with its evaluation preprocessing.
+    private func evaluationSplit(_ manifest: Manifest, _ split: SynthSplit) throws -> any LandmarkDataset {
         let evaluation = manifest.evaluation
         let preprocessing = try DatasetPreprocessing(imageWidth: evaluation.imwidth, crop: evaluation.crop)
+        return try resolver.dataset(evaluation.dataset, split: split, preprocessing: preprocessing)
+    }
+
+    func run(_ manifest: Manifest, embedding: ObtainedEmbedding,
+             progress: @escaping (RowProgress) -> Void) throws -> ProtocolOutcome {
         func keypoints(_ split: SynthSplit) throws -> any KeypointImageSource {
-            try resolver.dataset(evaluation.dataset, split: split, preprocessing: preprocessing).regressionSource()
+            try evaluationSplit(manifest, split).regressionSource()
         }
         switch manifest.protocol.kind {
         case "matching":
-            let test = try resolver.dataset(evaluation.dataset, split: .test, preprocessing: preprocessing)
-            return try matching(manifest, network: embedding.network, test: test, progress: progress)
+            return try matching(manifest, network: embedding.network, test: try evaluationSplit(manifest, .test), progress: progress)
         case "regression":
             let test = try keypoints(.test)
             if let regressor = embedding.regressor {

@@ -58,13 +58,13 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
         rule: "synthetic tier: 0.25 + 25 % (summation-order spread of a short training run, up to 10 % measured); README#determinism")
 
     /// The converged synthetic models (`dvebench reproduce --retrain` trains them, `expected/models/`
-    /// ships them): the default tier's data and batch, trained until the learning curve is flat, with
+    /// ships them): the default tier (data, batch, regressor) trained until the learning curve is flat, with
     /// the curve recorded at every doubling. The schedule's decays keep their fraction of the run.
     public static let converged: RunScale = {
-        var scale = RunScale(
-            name: "converged", synthCount: [.celeba: 2_000, .aflwR: 1_200, .aflwM: 1_200, .threeHundredW: 900], synthSeed: 0,
-            trainingSteps: 4_000, trainingBatchPairs: 8, finetuneSteps: 30,
-            regressionEpochs: 15, regressionBatchSize: 8, tolerance: convergedTolerance)
+        var scale = standard
+        scale.name = "converged"
+        scale.trainingSteps = 4_000
+        scale.tolerance = convergedTolerance
         scale.curvePoints = [250, 500, 1_000, 2_000, 4_000]
         return scale
     }()

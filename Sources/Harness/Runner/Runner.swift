@@ -84,7 +84,8 @@ public final class Runner {
         let work = options.outputDirectory as NSString
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
                                        workDirectory: work.appendingPathComponent("models"),
-                                       shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels)
+                                       shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels,
+                                       command: options.command)
         execution = RowExecution(resolver: resolver, repositoryRoot: options.repositoryRoot,
                                  descriptorCache: RegressionDescriptorCache(
                                     directory: URL(fileURLWithPath: work.appendingPathComponent("descriptor-cache"))),

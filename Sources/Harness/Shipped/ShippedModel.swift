@@ -9,8 +9,8 @@ import Tensors
 ///
 /// File (`kind` = "dvebench-model", `schema` = 1): root attributes `key` (the digest of recipe, data
 /// and scale that the runner computes for the row; a model is used only when it matches),
-/// `configuration_json`, `data_source`, `iterations`, `seed`, and provenance (`git_commit`,
-/// `blas_core`, `cpu`, `threads`, `trained_at`, `command`); `state/<key>` float32 (int64 counters)
+/// `configuration_json`, `data_source`, `iterations`, `seed`, and the training run's provenance as
+/// `provenance.<field>` strings (the fields of `Provenance.stringAttributes`); `state/<key>` float32 (int64 counters)
 /// with `state_keys` giving the order; `curve/` as in results files, when training recorded one.
 public struct ShippedModel: Sendable {
     public static let kind = "dvebench-model"
@@ -74,14 +74,12 @@ public struct ShippedModel: Sendable {
         }
     }
 
-    /// The shipped model for `key` in `directory`, or nil when none was shipped for it.
-    public static func find(key: String, in directory: String) throws(ResultsFileError) -> (path: String, model: ShippedModel)? {
+    /// The file shipped for `key` in `directory`, or nil when none was: its name carries the key's
+    /// prefix and its `key` attribute the whole key (read alone, not the weights).
+    public static func path(forKey key: String, in directory: String) -> String? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names.sorted() where name.hasSuffix("-\(key.prefix(16)).h5") {
-            let path = (directory as NSString).appendingPathComponent(name)
-            let model = try load(path)
-            if model.key == key { return (path, model) }
-        }
-        return nil
+        return names.sorted().lazy.filter { $0.hasSuffix("-\(key.prefix(16)).h5") }
+            .map { (directory as NSString).appendingPathComponent($0) }
+            .first { path in (try? FileKind.read(path, kind: kind, schema: schema) { _, root in try root.string("key") }) == key }
     }
 }

@@ -179,9 +179,6 @@ extension TrajectoryFile {
             progress(probe.name)
             probes.append(Probe(try probe.run(), summary: probe.summary))
         }
-        let attributes = ["cpu": provenance.cpu, "blas_core": provenance.blasCore, "git_commit": provenance.gitCommit,
-                          "git_dirty": provenance.gitDirty ? "1" : "0", "threads": String(threads),
-                          "started_at": provenance.startedAt, "command": command]
-        return TrajectoryFile(attributes: attributes, probes: probes)
+        return TrajectoryFile(attributes: provenance.stringAttributes(prefix: ""), probes: probes)
     }
 }
