@@ -30,6 +30,9 @@ struct Reproduce: ParsableCommand {
     @Flag(help: "Train the converged synthetic models from scratch (hours), record their learning curves, and ship them to expected/models/.")
     var retrain = false
 
+    @Option(help: "Another seed of the converged models: with --retrain, train and ship it; without, evaluate its shipped models.")
+    var trainingSeed: UInt64?
+
     func run() throws {
         let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let all = try CommandSupport.manifests(paths: [], tables: Array(Reproduction.tables), ids: [], repository: repository)
@@ -44,7 +47,7 @@ struct Reproduce: ParsableCommand {
             expectedPath: repository.appendingPathComponent("expected/\(Reproduction.trajectoriesFile)").path,
             recordingPath: (folder as NSString).appendingPathComponent(Reproduction.trajectoriesFile), threads: threads)
         say("")
-        let (plan, rows, options) = Reproduction.plan(rows: all, quick: quick, retrain: retrain, outputDirectory: folder,
+        let (plan, rows, options) = Reproduction.plan(rows: all, quick: quick, retrain: retrain, trainingSeed: trainingSeed, outputDirectory: folder,
                                                       repositoryRoot: repository, threads: threads, force: force, command: commandLine)
         switch plan {
         case .shipped: say("Evaluating the converged models shipped in \(Reproduction.shippedModels)/")

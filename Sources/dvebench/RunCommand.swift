@@ -65,6 +65,9 @@ struct Run: ParsableCommand {
     @Option(help: "Override the scale's regressor batch size.")
     var regressionBatch: Int?
 
+    @Option(help: "Train every embedding and keypoint regressor from this seed instead of the recipe's: another seed of the same experiment (diffed against the same blessed numbers; `bless --spread` turns the seeds' spread into tolerance).")
+    var trainingSeed: UInt64?
+
     @Option(help: ArgumentHelp("Evaluate each trained embedding's matching metrics at these iterations (comma-separated; the last iteration is always one): its learning curve, stored in results.h5.", valueName: "iterations"))
     var curve: String?
 
@@ -88,6 +91,7 @@ struct Run: ParsableCommand {
             if let regressionEpochs { runScale.regressionEpochs = regressionEpochs }
             if let regressionBatch { runScale.regressionBatchSize = regressionBatch }
         }
+        runScale.trainingSeed = trainingSeed
         if let curve {
             let points = curve.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !points.isEmpty, points.allSatisfy({ ($0 ?? 0) > 0 }) else {

@@ -75,6 +75,8 @@ public struct BlessPlan: Sendable {
             updated.attributes["spread.\(index).cpu"] = other.provenance.cpu
             updated.attributes["spread.\(index).threads"] = String(other.provenance.threads)
             updated.attributes["spread.\(index).command"] = other.provenance.command
+            let seeds = Set(other.rows.compactMap { $0.details[RunScale.seedOverrideDetail] })
+            updated.attributes["spread.\(index).training_seed"] = seeds.isEmpty ? "recipe" : seeds.sorted().joined(separator: ",")
         }
         var blessed: [String] = [], notBlessed: [(row: String, reason: String)] = []
         for row in results.rows {

@@ -49,6 +49,8 @@ final class EmbeddingProvider {
     let command: String
     private var trained: [String: StateDict] = [:]
     private var curves: [String: LearningCurve] = [:]
+    /// Where each training run of this process spent its time (absent when it was resumed finished).
+    private var stageTimes: [String: TrainingStageTimes] = [:]
 
     init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
          shippedDirectory: String? = nil, shipTrainedModels: Bool = false, command: String = "") {
@@ -147,6 +149,7 @@ final class EmbeddingProvider {
         var details = ["embedding.recipe": model.recipe.config, "embedding.key": String(baseKey.prefix(16)),
                        "embedding.iterations": String(base.epochs * min(baseSource.count / base.batchPairs, base.stepsPerEpoch ?? .max))]
         var weights = try train(base, source: baseSource, key: baseKey, initial: nil, curve: evaluator, progress: progress)
+        if let times = stageTimes[baseKey] { details.merge(Self.throughputDetails(times, pairs: base.batchPairs)) { $1 } }
         var seeds = [base.seed]
         var configuration = base
         if let finetune = manifest.finetune {
@@ -196,6 +199,7 @@ final class EmbeddingProvider {
         }
         let weights = trainer.model.stateDict()
         trained[key] = weights
+        if trainer.stageTimes.iterations > 0 { stageTimes[key] = trainer.stageTimes }
         if shipTrainedModels, initial == nil, let directory = shippedDirectory {
             try ship(configuration, key: key, weights: weights, iterations: trainer.totalIterations, to: directory)
         }
@@ -209,6 +213,17 @@ final class EmbeddingProvider {
         let model = ShippedModel(key: key, configuration: configuration, dataSource: resolver.description, iterations: iterations,
                                  weights: weights, curve: curves[key], provenance: provenance.stringAttributes(prefix: ""))
         try model.write(to: (directory as NSString).appendingPathComponent(ShippedModel.fileName(configuration: configuration, key: key)))
+    }
+
+    /// The training throughput as a row records it: images per second over the stages, and the
+    /// milliseconds per iteration of each stage (the time spent evaluating learning-curve points excluded).
+    static func throughputDetails(_ times: TrainingStageTimes, pairs: Int) -> [String: String] {
+        var details = ["training.images_per_second": String(format: "%.1f", Double(2 * pairs * times.iterations) / max(times.total, 1e-9)),
+                       "training.timed_iterations": String(times.iterations)]
+        for (stage, seconds) in times.perIteration {
+            details["training.ms_per_iteration.\(stage)"] = String(format: "%.1f", seconds * 1000)
+        }
+        return details
     }
 
     /// The scale's curve points that fall inside this run, and always its last iteration.

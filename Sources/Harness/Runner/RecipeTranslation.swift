@@ -54,7 +54,7 @@ enum RecipeTranslation {
             configuration.schedule = schedule
             configuration.imageWidth = recipe.imwidth
             configuration.crop = recipe.crop
-            configuration.seed = UInt64(max(0, recipe.seed))
+            configuration.seed = scale.trainingSeed ?? UInt64(max(0, recipe.seed))
             configuration.checkpointEvery = 200
             try configuration.validate()
             return configuration
@@ -81,6 +81,8 @@ enum RecipeTranslation {
             }
         }
         if let batch = scale.regressionBatchSize { options.batchSize = batch }
+        // A seed run reseeds the whole experiment: the regressor's initialisation and shuffles too.
+        if let seed = scale.trainingSeed { options.seed = seed }
         // Every epoch's test error is only logged; the protocol reports the last one.
         options.evaluateEveryEpoch = false
         do { try options.validate() } catch { throw .invalidRecipe(manifest: manifest, reason: "\(error)") }

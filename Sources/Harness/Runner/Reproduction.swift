@@ -46,20 +46,25 @@ public enum Reproduction {
         return diff
     }
 
-    public static func options(quick: Bool, outputDirectory: String, repositoryRoot: URL, threads: Int,
+    public static func options(quick: Bool, trainingSeed: UInt64? = nil, outputDirectory: String, repositoryRoot: URL, threads: Int,
                                force: Bool, command: String) -> RunnerOptions {
-        RunnerOptions(mode: .train, scale: scale(quick: quick), outputDirectory: outputDirectory,
+        var scale = scale(quick: quick)
+        scale.trainingSeed = trainingSeed
+        return RunnerOptions(mode: .train, scale: scale, outputDirectory: outputDirectory,
                       repositoryRoot: repositoryRoot, threads: threads, force: force, command: command)
     }
 
     /// Chooses the plan and its runner options. `retrain` trains the converged tier (curves on) and
     /// ships each model to `expected/models/`; otherwise the converged models are evaluated when every
-    /// row has one shipped, and the short training tier runs when any is missing.
-    public static func plan(rows all: [LoadedManifest], quick: Bool, retrain: Bool, outputDirectory: String,
-                            repositoryRoot: URL, threads: Int, force: Bool,
+    /// row has one shipped, and the short training tier runs when any is missing. `trainingSeed`
+    /// selects another seed of the converged models (to train and ship, or to evaluate).
+    public static func plan(rows all: [LoadedManifest], quick: Bool, retrain: Bool, trainingSeed: UInt64? = nil,
+                            outputDirectory: String, repositoryRoot: URL, threads: Int, force: Bool,
                             command: String) -> (plan: Plan, rows: [LoadedManifest], options: RunnerOptions) {
         let shipped = repositoryRoot.appendingPathComponent(shippedModels).path
-        var converged = RunnerOptions(mode: retrain ? .train : .shipped, scale: .converged, outputDirectory: outputDirectory,
+        var scale = RunScale.converged
+        scale.trainingSeed = trainingSeed
+        var converged = RunnerOptions(mode: retrain ? .train : .shipped, scale: scale, outputDirectory: outputDirectory,
                                       repositoryRoot: repositoryRoot, threads: threads, force: force, command: command)
         converged.shippedModelsDirectory = shipped
         converged.shipTrainedModels = retrain
@@ -68,7 +73,7 @@ public enum Reproduction {
         let missing = Runner(options: converged).rowsWithoutShippedModels(convergedRows)
         if missing.isEmpty { return (.shipped, convergedRows, converged) }
         return (.shortTraining(missing: missing), rows(from: all, quick: quick),
-                options(quick: quick, outputDirectory: outputDirectory, repositoryRoot: repositoryRoot, threads: threads,
+                options(quick: quick, trainingSeed: trainingSeed, outputDirectory: outputDirectory, repositoryRoot: repositoryRoot, threads: threads,
                         force: force, command: command))
     }
 }

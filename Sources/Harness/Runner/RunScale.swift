@@ -27,6 +27,14 @@ public struct RunScale: Sendable, Equatable, CustomStringConvertible {
     /// Iterations at which a trained embedding's matching metrics are evaluated (its learning curve);
     /// empty: none. The final iteration is always a point when the list is not empty.
     public var curvePoints: [Int] = []
+    /// Trains every embedding and keypoint regressor from this seed instead of its recipe's (nil): a second or third seed of
+    /// the same experiment, whose spread `bless --spread` turns into tolerance. The scale keeps its
+    /// name, so a seed run is diffed against the tier's blessed numbers; rows record the override under
+    /// `seedOverrideDetail`, and a rerun never reuses a row trained from another seed.
+    public var trainingSeed: UInt64?
+
+    /// The row detail that records a training-seed override.
+    public static let seedOverrideDetail = "embedding.seed_override"
 
     public var description: String { name }
     public var isSynthetic: Bool { name != "paper" }

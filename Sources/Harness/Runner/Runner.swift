@@ -136,6 +136,7 @@ public final class Runner {
     private func reusable(_ earlier: RowResult, for row: LoadedManifest) -> Bool {
         earlier.status == .finished && earlier.manifestSHA256 == row.sha256 && earlier.mode == options.mode.rawValue
             && earlier.scale == options.scale.name && earlier.dataSource == resolver.description
+            && earlier.details[RunScale.seedOverrideDetail] == options.scale.trainingSeed.map { String($0) }
     }
 
     private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) -> RowResult {
@@ -144,7 +145,9 @@ public final class Runner {
         var curve: LearningCurve?
         func result(_ status: RowResult.Status, _ outcome: ProtocolOutcome? = nil, details: [String: String] = [:],
                     seeds: [UInt64] = []) -> RowResult {
-            RowResult(id: manifest.id, manifestSHA256: row.sha256, status: status, metrics: outcome?.metrics ?? [],
+            var details = details
+            if let seed = options.scale.trainingSeed { details[RunScale.seedOverrideDetail] = String(seed) }
+            return RowResult(id: manifest.id, manifestSHA256: row.sha256, status: status, metrics: outcome?.metrics ?? [],
                       mode: options.mode.rawValue, scale: options.scale.name, dataSource: resolver.description,
                       seeds: seeds + (outcome?.seeds ?? []), wallSeconds: Date().timeIntervalSince(start),
                       details: details.merging(outcome?.details ?? [:]) { a, _ in a }, figures: outcome?.figures,

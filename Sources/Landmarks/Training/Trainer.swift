@@ -15,6 +15,30 @@ public struct TrainingProgress: Sendable {
     public var secondsRemaining: Double
 }
 
+/// Wall time spent in each stage of the iterations run by this process (not across resumes): where a
+/// training iteration's time goes, recorded with a row's throughput.
+public struct TrainingStageTimes: Sendable, Equatable {
+    /// Sampling the pairs: decoding, resizing, warping and augmenting the images.
+    public var batch: Double = 0
+    public var forward: Double = 0
+    public var loss: Double = 0
+    public var backward: Double = 0
+    /// The finiteness check of the gradients and the Adam step.
+    public var optimizer: Double = 0
+    public var iterations: Int = 0
+
+    public init() {}
+
+    public var total: Double { batch + forward + loss + backward + optimizer }
+
+    /// `(stage, seconds per iteration)` in pipeline order.
+    public var perIteration: [(stage: String, seconds: Double)] {
+        let n = Double(max(1, iterations))
+        return [("batch", batch / n), ("forward", forward / n), ("loss", loss / n), ("backward", backward / n),
+                ("optimizer", optimizer / n)]
+    }
+}
+
 /// How a `run` ended.
 public enum TrainingOutcome: Sendable, Equatable {
     /// Every epoch of the configuration ran.
@@ -40,6 +64,8 @@ public final class Trainer {
     public private(set) var position: TrainingPosition
     /// One value per iteration run so far, across resumes.
     public private(set) var losses: [Double]
+    /// Where this process's iterations spent their time.
+    public private(set) var stageTimes = TrainingStageTimes()
 
     /// - Parameter initialWeights: start from these weights instead of a fresh initialisation
     ///   (unsupervised fine-tuning starts from the CelebA embedding, `finetune_from`). A stored
@@ -178,23 +204,30 @@ public final class Trainer {
     /// One optimisation step on the batch at `position`; returns its loss. The parameters are not
     /// touched when the loss or a gradient is not finite.
     private func step(order: [Int]) throws(TrainingError) -> Double {
+        var clock = StageClock()
         let batch = try batch(at: position, order: order)
+        stageTimes.batch += clock.lap()
         let features = model.forward(batch.images, training: true)
+        stageTimes.forward += clock.lap()
         let result: LossResult
         do {
             result = try denseCorrelationLoss(features: features, grid: batch.grid, options: lossOptions)
         } catch {
             throw .loss(underlying: "\(error)")
         }
+        stageTimes.loss += clock.lap()
         guard result.value.isFinite else {
             throw .nonFiniteLoss(epoch: position.epoch, iteration: position.iteration, value: result.value)
         }
         model.zeroGrad()
         _ = model.backward(result.gradient)
+        stageTimes.backward += clock.lap()
         for (key, parameter) in model.namedParameters where !parameter.grad.storage.allSatisfy(\.isFinite) {
             throw .nonFiniteGradient(epoch: position.epoch, iteration: position.iteration, parameter: key)
         }
         do { try optimizer.step() } catch { throw .optimizer(underlying: "\(error)") }
+        stageTimes.optimizer += clock.lap()
+        stageTimes.iterations += 1
         return result.value
     }
 
@@ -228,5 +261,16 @@ public final class Trainer {
         }
         position = saved.position
         losses = saved.losses
+    }
+}
+
+/// Seconds between successive laps, on the monotonic clock.
+private struct StageClock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+
+    mutating func lap() -> Double {
+        let now = DispatchTime.now().uptimeNanoseconds
+        defer { last = now }
+        return Double(now - last) / 1e9
     }
 }
