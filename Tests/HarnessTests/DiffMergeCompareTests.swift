@@ -81,4 +81,20 @@ import Testing
         }
         #expect(throws: CompareError.self) { try ResultCompare.compare(first, first, rows: RowGlob("X*")) }
     }
+
+    @Test func compareShowsTheRecordedThroughputsWithTheirRatio() throws {
+        var slow = row("S01/celeba-smallnet-16d/matching", 2)
+        slow.details = ["training.images_per_second": "40.0", "pairs_per_second": "100.0"]
+        var fast = row("S01/celeba-smallnet-16d/matching", 2)
+        fast.details = ["training.images_per_second": "60.0", "pairs_per_second": "150.0"]
+        let lines = try ResultCompare.compare(ResultSet(provenance: ResultsFixtures.provenance(), rows: [slow]),
+                                              ResultSet(provenance: ResultsFixtures.provenance(), rows: [fast])).lines
+        #expect(lines.map(\.metric) == ["same_identity", "speed: training images/s", "speed: matching pairs/s"])
+        #expect(lines[1].difference == 20 && lines[1].note == "B/A = 1.50")
+        #expect(lines[2].a?.value == 100 && lines[2].b?.value == 150)
+        // A row that recorded no throughput (a checkpoint evaluated elsewhere) gets no speed line.
+        let bare = try ResultCompare.compare(ResultSet(provenance: ResultsFixtures.provenance(), rows: [row("X/a", 1)]),
+                                             ResultSet(provenance: ResultsFixtures.provenance(), rows: [row("X/a", 1)])).lines
+        #expect(bare.count == 1)
+    }
 }

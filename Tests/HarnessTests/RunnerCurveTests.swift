@@ -38,5 +38,14 @@ import TestSupport
         #expect(curved.rows.last?.curve == curve)
         #expect(curved.rows.first?.keypoints?.pairs ?? 0 > 0)
         #expect(curved.rows.last?.keypoints == nil)
+        // Speed is a result too: the training row times its stages, the regression row its extraction.
+        let trainedRow = try #require(plain.rows.first)
+        #expect(Double(trainedRow.details["training.images_per_second"] ?? "") ?? 0 > 0)
+        #expect(trainedRow.details["training.timed_iterations"] == "4")
+        for stage in ["batch", "forward", "loss", "backward", "optimizer"] {
+            #expect(Double(trainedRow.details["training.ms_per_iteration.\(stage)"] ?? "") ?? -1 >= 0, "\(stage)")
+        }
+        #expect(Double(trainedRow.details["pairs_per_second"] ?? "") ?? 0 > 0)
+        #expect(Double(plain.rows.last?.details["extraction.images_per_second"] ?? "") ?? 0 > 0)
     }
 }

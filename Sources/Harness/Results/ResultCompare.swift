@@ -45,11 +45,31 @@ public enum ResultCompare {
         guard !names.isEmpty else {
             return [ComparisonLine(rowA: a.id, rowB: b.id, note: notes.joined(separator: "; "))]
         }
-        return names.map { name in
+        let metricLines = names.map { name in
             let x = a.metrics.first { $0.name == name }, y = b.metrics.first { $0.name == name }
             let difference = x.flatMap { x in y.map { $0.value - x.value } }
             return ComparisonLine(rowA: a.id, rowB: b.id, metric: name, a: x, b: y, difference: difference,
                                   note: notes.isEmpty ? nil : notes.joined(separator: "; "))
+        }
+        return metricLines + speedLines(a, b)
+    }
+
+    /// The throughputs a row records (`RowResult.details`), shown as "speed: …" lines with the ratio
+    /// B / A, so two builds, machines or BLAS kernels can be compared on speed as well as numbers.
+    static let speedDetails: [(detail: String, label: String)] = [
+        ("training.images_per_second", "speed: training images/s"),
+        ("pairs_per_second", "speed: matching pairs/s"),
+        ("extraction.images_per_second", "speed: extraction images/s"),
+    ]
+
+    private static func speedLines(_ a: RowResult, _ b: RowResult) -> [ComparisonLine] {
+        speedDetails.compactMap { detail, label in
+            let x = a.details[detail].flatMap(Double.init), y = b.details[detail].flatMap(Double.init)
+            guard x != nil || y != nil else { return nil }
+            let ratio = x.flatMap { x in y.map { x > 0 ? String(format: "B/A = %.2f", $0 / x) : "" } }
+            return ComparisonLine(rowA: a.id, rowB: b.id, metric: label, a: x.map { MetricValue(name: label, value: $0) },
+                                  b: y.map { MetricValue(name: label, value: $0) }, difference: x.flatMap { x in y.map { $0 - x } },
+                                  note: ratio)
         }
     }
 

@@ -66,11 +66,17 @@ struct RowExecution {
             let options = try RecipeTranslation.regression(manifest.protocol, base: .paper, scale: resolver.scale, manifest: manifest.id)
             let result = try KeypointRegression.run(network: embedding.network, train: train, test: test, options: options,
                                                     cache: descriptorCache, progress: { progress(.regression($0)) })
-            return ProtocolOutcome(
-                metrics: [MetricValue(name: "iod_error", value: result.interOcularError)],
-                details: ["regressor": "trained (\(options.epochs) epochs, batch \(options.batchSize))",
-                          "train.items": String(train.count), "test.items": String(test.count)],
-                seeds: [options.seed])
+            var details = ["regressor": "trained (\(options.epochs) epochs, batch \(options.batchSize))",
+                           "train.items": String(train.count), "test.items": String(test.count),
+                           "regressor.seconds_per_epoch": String(format: "%.2f", result.training.seconds / Double(max(1, options.epochs)))]
+            // Throughput only where the network ran: a cache hit says nothing about extraction speed.
+            let extracted = [result.train, result.test].filter { $0.origin == .extracted }
+            let extractionSeconds = extracted.map(\.seconds).reduce(0, +)
+            if extractionSeconds > 0 {
+                details["extraction.images_per_second"] = String(format: "%.1f", Double(extracted.map(\.items).reduce(0, +)) / extractionSeconds)
+            }
+            return ProtocolOutcome(metrics: [MetricValue(name: "iod_error", value: result.interOcularError)], details: details,
+                                   seeds: [options.seed])
         case "limited-annotations":
             let train = try keypoints(.train), test = try keypoints(.test)
             guard let annotations = manifest.protocol.annotations, annotations > 0 else {
