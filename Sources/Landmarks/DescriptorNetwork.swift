@@ -45,3 +45,29 @@ public enum DescriptorNetworks {
         return network
     }
 }
+
+extension DescriptorNetworks {
+    /// The state-dict keys of biases whose true gradient is exactly zero in training: every
+    /// convolution bias except the output convolution's. A training-mode BatchNorm subtracts each
+    /// channel's batch mean, and with it any per-channel constant, so what such a bias receives is
+    /// rounding noise; Adam turns noise into steps of about ±lr. Its values carry no signal about the
+    /// loss, the network or the optimiser, and it cannot change any output.
+    ///
+    /// - SmallNet: `conv1.0` … `conv5.0` each feed their BatchNorm directly.
+    /// - Hourglass: a per-channel constant passes unchanged through what lies between a bias and the
+    ///   head's BatchNorm (`output_layers.0.2`): residual sums, max-pooling, upsampling and 1×1
+    ///   convolutions carry it along, and every nonlinearity of the trunk sits behind a BatchNorm that
+    ///   removes it. Only the head's last convolution (`output_layers.0.4`) comes after that BatchNorm.
+    public static func biasesCancelledByBatchNorm(in network: any DescriptorNetwork) -> Set<String> {
+        let output: String
+        switch network.architecture {
+        case .smallNet: output = "conv6.bias"
+        case .hourglass: output = "output_layers.0.4.bias"
+        }
+        let parameters = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.key, $0.parameter.value.shape) })
+        return Set(parameters.keys.filter { key in
+            guard key.hasSuffix(".bias"), key != output else { return false }
+            return parameters[String(key.dropLast("bias".count)) + "weight"]?.count == 4
+        })
+    }
+}

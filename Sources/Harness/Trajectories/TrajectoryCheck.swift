@@ -11,10 +11,11 @@ public enum TrajectoryTolerance {
     public static let factor = 4.0
     public static let lossFloor = 1e-5
     public static let displacementFloor = 1e-4
-    /// Displacements that differ by more than this (5 %) between blessing runs are noise, not signal: they
-    /// are the biases of convolutions followed by BatchNorm, whose true gradient is exactly zero (the
-    /// normalisation removes any constant), so what they receive is rounding noise that Adam turns
-    /// into ±lr steps. They cannot change any output and are left out of the gate, by name.
+    /// Displacements that differ by more than this (5 %) between blessing runs are noise, not signal, and
+    /// are left out of the gate by name. The biases of convolutions followed by BatchNorm, whose true
+    /// gradient is exactly zero, are not even recorded (`DescriptorNetworks.biasesCancelledByBatchNorm`):
+    /// some of them happened to spread less than 5 % across the blessing kernels and were gated, and
+    /// the next change of summation order moved one of them by 9 %.
     public static let noiseSpread = 0.05
     public static let rule = "relative: max(floor, 4 × spread across the blessing runs); floors 1e-5 (losses), 1e-4 (displacements); displacements spreading over 5 % are ungated noise"
 

@@ -70,8 +70,11 @@ public struct TrajectoryProbe: Sendable {
             let trainer = try Trainer(configuration: configuration, source: source)
             let initial = trainer.model.stateDict()
             try trainer.run()
+            // Biases that BatchNorm cancels move by rounding noise alone (see the function): recording
+            // them would gate on how a kernel rounds, not on what the code computes.
+            let noise = DescriptorNetworks.biasesCancelledByBatchNorm(in: trainer.model)
             return Trajectory(name: name, losses: trainer.losses,
-                              displacement: Self.displacement(from: initial, to: trainer.model.stateDict()))
+                              displacement: Self.displacement(from: initial, to: trainer.model.stateDict()).filter { !noise.contains($0.key) })
         case .regressor(let channels, let options, let trainItems):
             let preprocessing = try DatasetPreprocessing(imageWidth: 100, crop: 15)
             var generator = SeededGenerator(seed: SeededGenerator.derive(options.seed, 7))
