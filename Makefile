@@ -27,8 +27,9 @@ golden: build
 	.build/release/dvebench golden verify --threads $(THREADS) Tests/Fixtures/golden
 	.build/release/dvebench golden verify --threads $(THREADS) Tests/Fixtures/golden-alt
 
+# The whole pipeline against PyTorch (needs Debian's python3-torch): one table of ratios and peak RSS.
 bench: deps
-	cd Benchmarks && ./compare.sh
+	cd Benchmarks && ./pipeline.sh
 
 clean:
 	rm -rf .build

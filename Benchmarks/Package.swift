@@ -46,5 +46,12 @@ let package = Package(
             dependencies: ["SmallNetWorkloads"],
             path: "Sources/smallnet-timing"
         ),
+        // The whole pipeline (training iterations, matching, regression), used by pipeline.sh next to
+        // torch/pipeline_bench.py.
+        .executableTarget(
+            name: "pipeline-timing",
+            dependencies: ["SmallNetWorkloads", .product(name: "Landmarks", package: "DVEBench")],
+            path: "Sources/pipeline-timing"
+        ),
     ]
 )
