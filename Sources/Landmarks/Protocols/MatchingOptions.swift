@@ -31,7 +31,7 @@ public struct MatchingOptions: Sendable {
 
     public init(imageWidth: Int, crop: Int, warps: EvaluationWarps? = nil, fallbackSeed: UInt64 = 0,
                 alignCorners: AlignCorners = .true, linspace: Linspace.Variant = .torch1_1,
-                pairsPerForward: Int = 16, pairLimit: Int? = nil) {
+                pairsPerForward: Int = 4, pairLimit: Int? = nil) {
         self.imageWidth = imageWidth
         self.crop = crop
         self.warps = warps

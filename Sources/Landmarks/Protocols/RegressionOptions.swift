@@ -24,7 +24,7 @@ public struct RegressionOptions: Sendable, Codable, Equatable {
     /// The rounding of the soft-argmax axes: PyTorch 1.1's (the paper's runs) by default.
     public var linspace: Linspace.Variant = .torch1_1
     /// Images per descriptor-network forward during extraction (the reference uses 100).
-    public var extractionBatchSize: Int = 100
+    public var extractionBatchSize: Int = 32
     /// Images per regressor forward during evaluation; does not change the result.
     public var evaluationBatchSize: Int = 32
     /// Evaluate the test split after every epoch (the reference does, and logs it); when false only
