@@ -61,7 +61,6 @@ threads" means t in total. Each sample records the cores other processes used me
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 
@@ -170,8 +169,6 @@ if __name__ == "__main__":
     if not _ARGS.child:
         sys.exit(parent_main(_ARGS))
 
-import ctypes  # noqa: E402
-import ctypes.util  # noqa: E402
 import io  # noqa: E402
 import math  # noqa: E402
 import random  # noqa: E402
@@ -183,6 +180,8 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 from PIL import Image, ImageEnhance  # noqa: E402
+
+from bench_common import ForeignLoadProbe, openblas_setter, peak_rss_mb, set_threads  # noqa: E402
 
 BILINEAR = getattr(Image, "Resampling", Image).BILINEAR
 
@@ -227,64 +226,7 @@ HOURGLASS64_PARAMETERS = 12_609_472
 NETWORK_SEED = 7                                  # weights of the evaluation/regression SmallNet
 
 # ---------------------------------------------------------------------------------------------------
-# Threads, load probe, memory (as in smallnet_bench.py).
-
-
-def openblas_setter():
-    """openblas_set_num_threads of the OpenBLAS already mapped into this process, if any."""
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            return ctypes.CDLL(name).openblas_set_num_threads
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
-def set_threads(t, blas_setter):
-    torch.set_num_threads(t)
-    if blas_setter is not None:
-        blas_setter(ctypes.c_int(t))
-
-
-class ForeignLoadProbe:
-    """Cores' worth of CPU used by other processes while a sample ran: all CPUs' busy time from
-    /proc/stat minus this process's own CPU time, per wall-clock second (None without /proc/stat)."""
-
-    TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    @staticmethod
-    def busy_ticks():
-        try:
-            with open("/proc/stat") as f:
-                fields = [float(v) for v in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-
-    @staticmethod
-    def own_cpu():
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
-
-    def __init__(self):
-        self.busy = self.busy_ticks()
-        self.cpu = self.own_cpu()
-        self.wall = time.perf_counter()
-
-    def foreign_cores(self):
-        end = self.busy_ticks()
-        elapsed = time.perf_counter() - self.wall
-        if self.busy is None or end is None or elapsed <= 0:
-            return None
-        busy = (end - self.busy) / self.TICKS
-        return max(0.0, busy - (self.own_cpu() - self.cpu)) / elapsed
-
-
-def peak_rss_mb():
-    """ru_maxrss of this process (kB on Linux), in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+# Memory (thread pinning, the load probe and peak RSS are in bench_common.py).
 
 
 def vm_hwm_mb():

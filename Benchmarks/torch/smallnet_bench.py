@@ -27,17 +27,16 @@ taken while that stayed below --quiet-threshold.
 """
 
 import argparse
-import ctypes
-import ctypes.util
 import json
 import os
-import resource
 import statistics
 import sys
 import time
 
 import torch
 import torch.nn as nn
+
+from bench_common import ForeignLoadProbe, openblas_setter, peak_rss_mb, set_threads
 
 
 def block(cin, cout, kernel, padding, dilation=1):
@@ -67,64 +66,6 @@ class SmallNet(nn.Module):
         x = self.conv4(x)
         x = self.conv5(x)
         return self.conv6(x)
-
-
-def openblas_setter():
-    """openblas_set_num_threads from the OpenBLAS already mapped into this process, if any."""
-    for name in ("libopenblas.so.0", ctypes.util.find_library("openblas")):
-        if not name:
-            continue
-        try:
-            lib = ctypes.CDLL(name)
-            return lib.openblas_set_num_threads
-        except (OSError, AttributeError):
-            continue
-    return None
-
-
-def set_threads(t, blas_setter):
-    torch.set_num_threads(t)
-    if blas_setter is not None:
-        blas_setter(ctypes.c_int(t))
-
-
-class ForeignLoadProbe:
-    """Cores' worth of CPU used by other processes while a sample ran: all CPUs' busy time from
-    /proc/stat minus this process's own CPU time, per wall-clock second. None where /proc/stat is
-    missing. Lets a noisy shared machine's disturbed samples be told apart from clean ones."""
-
-    TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    @staticmethod
-    def busy_ticks():
-        try:
-            with open("/proc/stat") as f:
-                fields = [float(v) for v in f.readline().split()[1:]]
-        except (OSError, ValueError):
-            return None
-        return fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
-
-    @staticmethod
-    def own_cpu():
-        r = resource.getrusage(resource.RUSAGE_SELF)
-        return r.ru_utime + r.ru_stime
-
-    def __init__(self):
-        self.busy = self.busy_ticks()
-        self.cpu = self.own_cpu()
-        self.wall = time.perf_counter()
-
-    def foreign_cores(self):
-        end = self.busy_ticks()
-        elapsed = time.perf_counter() - self.wall
-        if self.busy is None or end is None or elapsed <= 0:
-            return None
-        busy = (end - self.busy) / self.TICKS
-        return max(0.0, busy - (self.own_cpu() - self.cpu)) / elapsed
-
-
-def maxrss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def main():
@@ -204,7 +145,7 @@ def main():
                 "samples_ms": samples,
                 "foreign_cores": foreign,
                 "quiet_samples_ms": quiet,
-                "maxrss_mib_so_far": maxrss_mib(),
+                "maxrss_mib_so_far": peak_rss_mb(),
             })
             print(f"torch {w} threads={t} median {med:.1f} ms ({len(quiet)}/{len(samples)} quiet samples)",
                   file=sys.stderr)
@@ -228,7 +169,7 @@ def main():
         "iterations": args.iterations,
         "input_grad": not args.no_input_grad,
         "quiet_threshold": args.quiet_threshold,
-        "maxrss_mib": maxrss_mib(),
+        "maxrss_mib": peak_rss_mb(),
         "results": results,
     }
     print(json.dumps(report, indent=2))
