@@ -24,7 +24,7 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Worker threads; expected/synthetic.h5 was blessed with 2.")
     var threads: Int = Reproduction.defaultThreads
 
-    @Flag(help: "Rerun rows that already finished.")
+    @Flag(help: "Rerun rows that already finished, from scratch: training checkpoints and cached descriptors in the output folder are discarded, so a code change cannot hand back an earlier build's model.")
     var force = false
 
     @Flag(help: "Train the converged synthetic models from scratch (hours), record their learning curves, and ship them to expected/models/.")

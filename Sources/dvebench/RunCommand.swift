@@ -50,7 +50,7 @@ struct Run: ParsableCommand {
     @Option(help: "Output folder for results.h5, training checkpoints and the descriptor cache.")
     var out: String = "out/run"
 
-    @Flag(help: "Rerun rows that already finished.")
+    @Flag(help: "Rerun rows that already finished, from scratch: training checkpoints and cached descriptors in the output folder are discarded, so a code change cannot hand back an earlier build's model.")
     var force = false
 
     @Option(help: "Override the scale's embedding training iterations (spread over epochs of the training split).")

@@ -52,8 +52,15 @@ final class EmbeddingProvider {
     /// Where each training run of this process spent its time (absent when it was resumed finished).
     private var stageTimes: [String: TrainingStageTimes] = [:]
 
+    /// Train from scratch even when a training checkpoint of the same key exists (`--force`). Such a
+    /// checkpoint records what the recipe and data were, not what code trained it: resuming a
+    /// finished one after the code changed would evaluate the old code's model as the new one's.
+    let discardCheckpoints: Bool
+
     init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
-         shippedDirectory: String? = nil, shipTrainedModels: Bool = false, command: String = "") {
+         shippedDirectory: String? = nil, shipTrainedModels: Bool = false, discardCheckpoints: Bool = false,
+         command: String = "") {
+        self.discardCheckpoints = discardCheckpoints
         self.command = command
         self.shippedDirectory = shippedDirectory
         self.shipTrainedModels = shipTrainedModels
@@ -188,6 +195,12 @@ final class EmbeddingProvider {
         if let weights = trained[key] { return weights }
         try FileManager.default.createDirectory(atPath: workDirectory, withIntermediateDirectories: true)
         let stem = (workDirectory as NSString).appendingPathComponent(String(key.prefix(24)))
+        if discardCheckpoints {
+            // `trained[key]` above keeps this to once per process: rows sharing an embedding train it once.
+            for path in [stem + ".h5", stem + ".curve.json"] where FileManager.default.fileExists(atPath: path) {
+                try FileManager.default.removeItem(atPath: path)
+            }
+        }
         let store = HDF5CheckpointStore(path: stem + ".h5")
         let trainer = try Trainer(configuration: configuration, source: source, store: store, initialWeights: initial)
         let points = curvePoints(total: trainer.totalIterations)

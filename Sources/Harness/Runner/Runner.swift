@@ -33,7 +33,9 @@ public struct RunnerOptions: Sendable {
     public var repositoryRoot: URL
     public var threads: Int
     public var shard: Shard?
-    /// Rerun rows that already finished.
+    /// Rerun rows that already finished, from scratch: their trainings' checkpoints and the cached
+    /// descriptors are discarded too (they record the recipe, data and weights, not the code that
+    /// made them, so after a code change they would hand back the old code's numbers).
     public var force: Bool
     public var command: String
     /// Trained embeddings shipped with the repository (`shipped` mode reads them; with
@@ -73,6 +75,7 @@ public enum RunnerEvent: Sendable {
 /// training checkpoint).
 public final class Runner {
     public static let resultsFileName = "results.h5"
+    static let descriptorCacheFolder = "descriptor-cache"
     public let options: RunnerOptions
     private let resolver: DatasetResolver
     private let embeddings: EmbeddingProvider
@@ -85,10 +88,10 @@ public final class Runner {
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
                                        workDirectory: work.appendingPathComponent("models"),
                                        shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels,
-                                       command: options.command)
+                                       discardCheckpoints: options.force, command: options.command)
         execution = RowExecution(resolver: resolver, repositoryRoot: options.repositoryRoot,
                                  descriptorCache: RegressionDescriptorCache(
-                                    directory: URL(fileURLWithPath: work.appendingPathComponent("descriptor-cache"))),
+                                    directory: URL(fileURLWithPath: work.appendingPathComponent(Self.descriptorCacheFolder))),
                                  figures: true)
     }
 
@@ -115,6 +118,11 @@ public final class Runner {
 
     private func runScoped(_ rows: [LoadedManifest], events: @escaping (RunnerEvent) -> Void) throws -> ResultSet {
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        if options.force {
+            // Cached descriptors are keyed by weights and split, not by the code that computed them.
+            let cache = (options.outputDirectory as NSString).appendingPathComponent(Self.descriptorCacheFolder)
+            if FileManager.default.fileExists(atPath: cache) { try FileManager.default.removeItem(atPath: cache) }
+        }
         let provenance = Provenance.current(command: options.command, threads: options.threads)
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
