@@ -728,22 +728,31 @@ def feature_distances(grid_b, h, w, stride, pow_):
     return (diff * diff).sum(-1).sqrt().pow(pow_)
 
 
-def dense_correlation_loss_dve(feats, grid, pow_=0.5, normalize_vectors=True):
-    """losses.md section 2 as the reference computes it, under autograd."""
+def correlation_pairs(feats, grid, pow_, normalize_vectors):
+    """Per pair b, as both losses of losses.md take them: (C, N) descriptor blocks of A_b, B_b and the
+    auxiliary A_(b+1) (x20-normalised per column when asked) and the distance matrix D_b; then h, w, B."""
     f1s, f2s = feats[0::2], feats[1::2]
     b_count, c, h, w = f1s.shape
     stride = grid.shape[1] // h
+
+    def block(f):
+        f = f.reshape(c, h * w)
+        return F.normalize(f, p=2, dim=0) * 20 if normalize_vectors else f
+
+    def pairs():
+        for b in range(b_count):
+            with torch.no_grad():
+                dist = feature_distances(grid[b], h, w, stride, pow_)
+            yield block(f1s[b]), block(f2s[b]), block(f1s[(b + 1) % b_count]), dist
+
+    return pairs(), (c, h, w, b_count)
+
+
+def dense_correlation_loss_dve(feats, grid, pow_=0.5, normalize_vectors=True):
+    """losses.md section 2 as the reference computes it, under autograd."""
+    pairs, (c, h, w, b_count) = correlation_pairs(feats, grid, pow_, normalize_vectors)
     loss = 0.0
-    for b in range(b_count):
-        f1 = f1s[b].reshape(c, h * w)
-        f2 = f2s[b].reshape(c, h * w)
-        fa = f1s[(b + 1) % b_count].reshape(c, h * w)
-        if normalize_vectors:
-            f1 = F.normalize(f1, p=2, dim=0) * 20
-            f2 = F.normalize(f2, p=2, dim=0) * 20
-            fa = F.normalize(fa, p=2, dim=0) * 20
-        with torch.no_grad():
-            dist = feature_distances(grid[b], h, w, stride, pow_)
+    for f1, f2, fa, dist in pairs:
         corr = torch.matmul(f1.t(), fa)
         s1 = F.softmax(corr, dim=1).reshape(h, w, h, w)
         product = s1[None] * fa.reshape(c, 1, 1, h, w)                   # C x N x N, materialised
@@ -755,19 +764,10 @@ def dense_correlation_loss_dve(feats, grid, pow_=0.5, normalize_vectors=True):
 
 
 def dense_correlation_loss(feats, grid, pow_=0.5, normalize_vectors=True):
-    """losses.md section 1, under autograd."""
-    f1s, f2s = feats[0::2], feats[1::2]
-    b_count, c, h, w = f1s.shape
-    stride = grid.shape[1] // h
+    """losses.md section 1, under autograd (the auxiliary block is not used)."""
+    pairs, (c, h, w, b_count) = correlation_pairs(feats, grid, pow_, normalize_vectors)
     loss = 0.0
-    for b in range(b_count):
-        f1 = f1s[b].reshape(c, h * w)
-        f2 = f2s[b].reshape(c, h * w)
-        if normalize_vectors:
-            f1 = F.normalize(f1, p=2, dim=0) * 20
-            f2 = F.normalize(f2, p=2, dim=0) * 20
-        with torch.no_grad():
-            dist = feature_distances(grid[b], h, w, stride, pow_)
+    for f1, f2, _, dist in pairs:
         s = F.softmax(torch.matmul(f1.t(), f2), dim=1).reshape(h, w, h, w)
         loss = loss + (dist * s).float().sum()
     return loss / (h * w * b_count)
