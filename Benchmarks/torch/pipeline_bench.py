@@ -990,6 +990,17 @@ def run_regression_epoch(args):
     m.items = (len(train_set) // batch) * batch
     state = {"losses": [], "val": None}
 
+    def regressor_step(features, meta):
+        """One optimiser step of the regressor on the base's descriptors (the same in both modes)."""
+        optimizer.zero_grad()
+        loss = regression_loss(model[1](features), meta, alpha)
+        clock.lap("forward")
+        loss.backward()
+        clock.lap("backward")
+        optimizer.step()
+        clock.lap("optimizer")
+        state["losses"].append(float(loss.item()))
+
     if args.regression_cached:
         test_set = CelebASplit(root, "mafl-test", SMALLNET_EVAL["imwidth"], SMALLNET_EVAL["crop"], train=False,
                                use_keypoints=True, do_augmentations=False)
@@ -1005,15 +1016,7 @@ def run_regression_epoch(args):
                 index = order[start:start + batch]
                 descs, meta = train_descs[index], {"keypts_normalized": train_kp[index]}
                 clock.lap("data")
-                optimizer.zero_grad()
-                output = model[1]([descs])
-                loss = regression_loss(output, meta, alpha)
-                clock.lap("forward")
-                loss.backward()
-                clock.lap("backward")
-                optimizer.step()
-                clock.lap("optimizer")
-                state["losses"].append(float(loss.item()))
+                regressor_step([descs], meta)
             model.eval()
             rng = torch.get_rng_state()
             torch.manual_seed(0)
@@ -1036,17 +1039,9 @@ def run_regression_epoch(args):
             model.train()
             for data, meta in batches(train_set, batch, shuffle=True, drop_last=True, generator=generator):
                 clock.lap("data")
-                optimizer.zero_grad()
                 descs = model[0](data)
                 clock.lap("base")
-                output = model[1](descs)
-                loss = regression_loss(output, meta, alpha)
-                clock.lap("forward")
-                loss.backward()
-                clock.lap("backward")
-                optimizer.step()
-                clock.lap("optimizer")
-                state["losses"].append(float(loss.item()))
+                regressor_step(descs, meta)
             return state["losses"][-1]
         stage_names = ("data", "base", "forward", "backward", "optimizer")
 

@@ -36,6 +36,20 @@ func tinyConfiguration(dve: Bool = true, epochs: Int = 1, steps: Int = 4, seed: 
         #expect(after < 0.85 * before, "loss on fixed pairs went from \(before) to \(after); per-step: \(trainer.losses)")
     }
 
+    @Test func stageTimesCoverEveryIterationOfThisProcess() throws {
+        let trainer = try Trainer(configuration: try tinyConfiguration(dve: true, epochs: 1, steps: 3),
+                                  source: InMemoryImageSource(SyntheticImages.blobs(count: 8, size: 36, seed: 1)))
+        try trainer.run(shouldStop: { trainer.completedIterations >= 2 })
+        let before = trainer.stageTimes
+        #expect(before.iterations == 2)
+        try trainer.run()
+        let last = trainer.stageTimes.since(before)
+        #expect(last.iterations == 1)
+        #expect(last.perIteration.map(\.stage) == ["batch", "forward", "loss", "backward", "optimizer"])
+        #expect(last.perIteration.allSatisfy { $0.seconds > 0 })
+        #expect(abs(last.total + before.total - trainer.stageTimes.total) < 1e-9)
+    }
+
     @Test func interruptedRunResumesToIdenticalWeights() throws {
         let configuration = try tinyConfiguration(dve: true, epochs: 2, steps: 4)
         #expect(configuration.photometricAugmentation, "resume must also be exact with the augmentation draws")

@@ -82,11 +82,10 @@ struct PipelineWorkload {
         for _ in 0..<warmup { _ = try step() }
         let before = trainer.stageTimes
         for _ in 0..<iterations { try Self.timed(&measurement, step) }
-        let after = trainer.stageTimes
-        let n = Double(max(1, after.iterations - before.iterations))
-        measurement.stages = ["data": (after.batch - before.batch) / n * 1000, "forward": (after.forward - before.forward) / n * 1000,
-                              "loss": (after.loss - before.loss) / n * 1000, "backward": (after.backward - before.backward) / n * 1000,
-                              "optimizer": (after.optimizer - before.optimizer) / n * 1000]
+        // The twin calls the batch stage "data".
+        for (stage, seconds) in trainer.stageTimes.since(before).perIteration {
+            measurement.stages[stage == "batch" ? "data" : stage] = seconds * 1000
+        }
         return measurement
     }
 

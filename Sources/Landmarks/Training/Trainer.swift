@@ -31,6 +31,18 @@ public struct TrainingStageTimes: Sendable, Equatable {
 
     public var total: Double { batch + forward + loss + backward + optimizer }
 
+    /// The time spent since `earlier`, a reading of the same trainer's `stageTimes`.
+    public func since(_ earlier: TrainingStageTimes) -> TrainingStageTimes {
+        var delta = TrainingStageTimes()
+        delta.batch = batch - earlier.batch
+        delta.forward = forward - earlier.forward
+        delta.loss = loss - earlier.loss
+        delta.backward = backward - earlier.backward
+        delta.optimizer = optimizer - earlier.optimizer
+        delta.iterations = iterations - earlier.iterations
+        return delta
+    }
+
     /// `(stage, seconds per iteration)` in pipeline order.
     public var perIteration: [(stage: String, seconds: Double)] {
         let n = Double(max(1, iterations))
