@@ -2,7 +2,7 @@
 SWIFT ?= swift
 THREADS ?= $(shell nproc)
 
-.PHONY: reproduce reproduce-quick test build deps golden bench clean
+.PHONY: reproduce reproduce-quick test test-slurm build deps golden bench clean
 
 deps:
 	@scripts/install-system-packages.sh
@@ -22,6 +22,12 @@ reproduce-quick: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+# The cluster path (`dvebench submit`, requeue and resume, `status`) on a real single-node Slurm
+# started on localhost and stopped again; needs root, installs Debian's Slurm and munge.
+test-slurm: build
+	@scripts/install-system-packages.sh slurmctld slurmd slurm-client munge
+	scripts/test-slurm.sh
 
 golden: build
 	.build/release/dvebench golden verify --threads $(THREADS) Tests/Fixtures/golden

@@ -56,5 +56,6 @@ let package = Package(
         .testTarget(name: "LandmarksTests", dependencies: ["Landmarks", "HDF5", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HDF5", "TestSupport"]),
         .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["dvebench", "Harness", "TestSupport"]),
     ]
 )

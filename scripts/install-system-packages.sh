@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the C libraries DVEBench links against (Debian/Ubuntu), only those missing.
+# Installs the C libraries DVEBench links against (Debian/Ubuntu), only those missing, plus any
+# packages named as arguments (e.g. the local Slurm of `make test-slurm`).
 # Swift itself is assumed to be installed already.
 set -euo pipefail
 
-packages=(pkg-config libopenblas-dev libhdf5-dev libturbojpeg0-dev libjpeg-dev libpng-dev)
+packages=(pkg-config libopenblas-dev libhdf5-dev libturbojpeg0-dev libjpeg-dev libpng-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,6 +25,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Rows of B to pair them with (default: the --rows pattern).")
     var against: String?
 
+    @Flag(help: "Exit 1 unless every paired metric has the same bits in A and B and every row has a partner: a check that B reproduces A exactly (speed lines are timings and do not count).")
+    var exact = false
+
     func validate() throws {
         if b == nil && against == nil {
             throw ValidationError("give a second results file, or --against to compare rows of one file")
@@ -33,7 +36,18 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         do {
-            for line in try ResultCompare.run(pathA: a, pathB: b, rows: rows, against: against).tableLines { print(line) }
+            let comparison = try ResultCompare.run(pathA: a, pathB: b, rows: rows, against: against)
+            for line in comparison.tableLines { print(line) }
+            guard exact else { return }
+            let inexact = comparison.inexactLines.count, total = comparison.metricLines.count
+            if inexact == 0 {
+                print("exact: all \(total) metrics have the same bits")
+            } else {
+                print("not exact: \(inexact) of \(total) metric lines differ or lack a partner")
+                throw ExitCode(1)
+            }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             throw fail("compare", error)
         }

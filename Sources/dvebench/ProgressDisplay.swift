@@ -8,14 +8,24 @@ final class ProgressDisplay {
     private var lastLog = Date.distantPast
     private var currentRow = ""
     private var rowLabel = ""
+    private var sawTraining = false
 
     func handle(_ event: RunnerEvent) {
         switch event {
         case .rowStarted(let id, let position, let total):
             currentRow = id
+            sawTraining = false
             rowLabel = "[\(position)/\(total)] \(id)"
             emit("\(rowLabel)  starting", force: true)
         case .rowProgress(_, let progress):
+            if case .training(let p) = progress, !sawTraining {
+                sawTraining = true
+                // The first iteration this process ran: past 1, the training resumed from a checkpoint.
+                if p.completedIterations > 1 {
+                    finishLine()
+                    say("\(rowLabel)  resumed training from its checkpoint at iteration \(p.completedIterations - 1) of \(p.totalIterations)")
+                }
+            }
             emit("\(rowLabel)  \(Self.describe(progress))\(eta(progress))", force: false)
         case .rowReused(let row):
             finishLine()

@@ -124,6 +124,19 @@ public struct ComparisonLine: Sendable, Equatable {
 public struct ResultComparison: Sendable, Equatable {
     public var lines: [ComparisonLine]
 
+    /// The lines that compare a metric (speed lines aside, which are timings).
+    public var metricLines: [ComparisonLine] { lines.filter { !($0.metric?.hasPrefix("speed:") ?? false) } }
+
+    /// The metric lines whose values are not the same bits on both sides, including every row
+    /// without a partner or without metrics: empty when B reproduces A exactly.
+    public var inexactLines: [ComparisonLine] {
+        metricLines.filter { line in
+            guard let a = line.a, let b = line.b else { return true }
+            return a.value.bitPattern != b.value.bitPattern
+                || a.standardDeviation?.bitPattern != b.standardDeviation?.bitPattern
+        }
+    }
+
     /// Columns row A, row B, metric, A, B, B − A, note; a single `row` column when every pair has
     /// the same id on both sides (comparing two runs rather than two row groups).
     public var tableLines: [String] {

@@ -56,10 +56,13 @@ final class EmbeddingProvider {
     /// checkpoint records what the recipe and data were, not what code trained it: resuming a
     /// finished one after the code changed would evaluate the old code's model as the new one's.
     let discardCheckpoints: Bool
+    /// A signal number when the run must stop: the training checkpoints and `RunInterrupted` is thrown.
+    let stopRequest: @Sendable () -> Int32?
 
     init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
          shippedDirectory: String? = nil, shipTrainedModels: Bool = false, discardCheckpoints: Bool = false,
-         command: String = "") {
+         command: String = "", stopRequest: @escaping @Sendable () -> Int32? = { Interruption.requested }) {
+        self.stopRequest = stopRequest
         self.discardCheckpoints = discardCheckpoints
         self.command = command
         self.shippedDirectory = shippedDirectory
@@ -208,7 +211,7 @@ final class EmbeddingProvider {
             curves[key] = try trainWithCurve(trainer, points: points, evaluator: evaluator, sidecar: stem + ".curve.json",
                                              progress: progress)
         } else {
-            try trainer.run(progress: progress)
+            try runUntilFinishedOrInterrupted(trainer, progress: progress)
         }
         let weights = trainer.model.stateDict()
         trained[key] = weights
@@ -258,7 +261,7 @@ final class EmbeddingProvider {
         for point in points {
             if curve.iterations.contains(point) { continue }
             if trainer.completedIterations < point {
-                try trainer.run(progress: progress, shouldStop: { trainer.completedIterations >= point })
+                try runUntilFinishedOrInterrupted(trainer, progress: progress, stopAt: point)
             }
             // A checkpoint past this point without its evaluation (a run that kept no sidecar) cannot
             // go back; the curve then simply lacks the point.
@@ -266,7 +269,18 @@ final class EmbeddingProvider {
             curve.append(iteration: point, metrics: try evaluator(trainer.model))
             try JSONEncoder().encode(curve).write(to: URL(fileURLWithPath: sidecar), options: .atomic)
         }
-        if !trainer.isFinished { try trainer.run(progress: progress) }
+        if !trainer.isFinished { try runUntilFinishedOrInterrupted(trainer, progress: progress) }
         return curve
+    }
+
+    /// Trains to the end (or to iteration `stopAt`), unless the process is asked to stop: then the
+    /// trainer has written its checkpoint and `RunInterrupted` says so.
+    private func runUntilFinishedOrInterrupted(_ trainer: Trainer, progress: @escaping (TrainingProgress) -> Void,
+                                               stopAt: Int? = nil) throws {
+        let stopRequest = self.stopRequest
+        let outcome = try trainer.run(progress: progress, shouldStop: {
+            stopRequest() != nil || stopAt.map { trainer.completedIterations >= $0 } == true
+        })
+        if case .interrupted = outcome, let signal = stopRequest() { throw RunInterrupted(signal: signal, row: nil) }
     }
 }

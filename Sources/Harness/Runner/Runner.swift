@@ -7,6 +7,12 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     public var index: Int
     public var count: Int
 
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && (1...count).contains(index), "shard \(index)/\(count)")
+        self.index = index
+        self.count = count
+    }
+
     public init(parsing text: String) throws(RunnerError) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, (1...n).contains(i) else {
@@ -18,7 +24,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { "\(index)/\(count)" }
 
-    func selects(position: Int) -> Bool { position % count == index - 1 }
+    public func selects(position: Int) -> Bool { position % count == index - 1 }
 }
 
 public struct RunnerOptions: Sendable {
@@ -42,6 +48,9 @@ public struct RunnerOptions: Sendable {
     /// `shipTrainedModels`, `train` mode writes every finished base training there).
     public var shippedModelsDirectory: String?
     public var shipTrainedModels = false
+    /// Asked before each row and each training iteration: a signal number when the run must stop
+    /// (checkpointing a training first), nil to go on. The process's SIGTERM/SIGINT by default.
+    public var stopRequest: @Sendable () -> Int32? = { Interruption.requested }
 
     public init(mode: RunMode, scale: RunScale, dataRoot: String? = nil, checkpointsDirectory: String? = nil,
                 outputDirectory: String, repositoryRoot: URL, threads: Int, shard: Shard? = nil, force: Bool = false,
@@ -88,7 +97,8 @@ public final class Runner {
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
                                        workDirectory: work.appendingPathComponent("models"),
                                        shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels,
-                                       discardCheckpoints: options.force, command: options.command)
+                                       discardCheckpoints: options.force, command: options.command,
+                                       stopRequest: options.stopRequest)
         execution = RowExecution(resolver: resolver, repositoryRoot: options.repositoryRoot,
                                  descriptorCache: RegressionDescriptorCache(
                                     directory: URL(fileURLWithPath: work.appendingPathComponent(Self.descriptorCacheFolder))),
@@ -127,15 +137,35 @@ public final class Runner {
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)
+        let status = RunStatusRecorder(directory: options.outputDirectory, rowIDs: todo.map(\.manifest.id), shard: options.shard)
+        defer { status.end() }
         for (position, row) in todo.enumerated() {
-            if !options.force, let earlier = results.rows.first(where: { $0.id == row.manifest.id }), reusable(earlier, for: row) {
+            let id = row.manifest.id
+            if !options.force, let earlier = results.rows.first(where: { $0.id == id }), reusable(earlier, for: row) {
+                status.set(id, .done, detail: "reused from an earlier run")
                 events(.rowReused(earlier))
                 continue
             }
-            events(.rowStarted(id: row.manifest.id, position: position + 1, total: todo.count))
-            let result = runRow(row) { events(.rowProgress(id: row.manifest.id, $0)) }
+            if let signal = options.stopRequest() { throw RunInterrupted(signal: signal, row: nil) }
+            events(.rowStarted(id: id, position: position + 1, total: todo.count))
+            status.set(id, .running)
+            let result: RowResult
+            do {
+                result = try runRow(row) { progress in
+                    status.progress(id, progress.summary)
+                    events(.rowProgress(id: id, progress))
+                }
+            } catch let interrupted as RunInterrupted {
+                status.set(id, .interrupted, detail: interrupted.description)
+                throw interrupted
+            }
             results.upsert(result)
             try ResultsFile.save(results, to: options.resultsPath)
+            switch result.status {
+            case .finished: status.set(id, .done)
+            case .skipped(let reason): status.set(id, .skipped, detail: reason)
+            case .failed(let message): status.set(id, .failed, detail: message)
+            }
             events(.rowFinished(result))
         }
         return results
@@ -147,7 +177,9 @@ public final class Runner {
             && earlier.details[RunScale.seedOverrideDetail] == options.scale.trainingSeed.map { String($0) }
     }
 
-    private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) -> RowResult {
+    /// Runs one row; an interruption (`RunInterrupted`) is the only error that leaves it, so that an
+    /// interrupted row is never recorded as failed.
+    private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) throws -> RowResult {
         let start = Date()
         let manifest = row.manifest
         var curve: LearningCurve?
@@ -165,6 +197,8 @@ public final class Runner {
         do {
             let evaluator = options.scale.curvePoints.isEmpty ? nil : execution.curveEvaluator(for: manifest)
             embedding = try embeddings.embedding(for: manifest, curve: evaluator) { progress(.training($0)) }
+        } catch let interrupted as RunInterrupted {
+            throw RunInterrupted(signal: interrupted.signal, row: manifest.id)
         } catch {
             return result(Self.classify(error, stage: "model"))
         }

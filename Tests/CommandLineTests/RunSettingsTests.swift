@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import dvebench
+
+/// `submit` hands its selection to every array task as `dvebench run` arguments; they must mean
+/// exactly what the user gave, from any folder.
+struct RunSettingsTests {
+    static let given = ["manifests/S01-seed-matching-mafl", "--table", "S01", "--id", "*16d*", "--id", "S02/*",
+                        "--data-root", "data", "--checkpoints", "/abs/ck", "--mode", "train", "--scale", "quick",
+                        "--training-steps", "7", "--batch-pairs", "2", "--regression-epochs", "3", "--regression-batch", "4",
+                        "--training-seed", "5", "--curve", "2,4"]
+
+    /// Every stored property of `RunSettings`, so an option added later without a place in
+    /// `arguments` (and in this test) fails here.
+    static let coveredProperties = ["_paths", "_tables", "_ids", "_dataRoot", "_checkpoints", "_mode", "_scale", "_trainingSteps",
+                                    "_batchPairs", "_regressionEpochs", "_regressionBatch", "_trainingSeed", "_curve"]
+
+    @Test func argumentsParseBackToTheSameSettingsWithPathsMadeAbsolute() throws {
+        let settings = try RunSettings.parse(Self.given)
+        let again = try RunSettings.parse(settings.arguments(absoluteAgainst: URL(fileURLWithPath: "/home/me/dvebench")))
+        #expect(again.paths == ["/home/me/dvebench/manifests/S01-seed-matching-mafl"])
+        #expect(again.dataRoot == "/home/me/dvebench/data")
+        #expect(again.checkpoints == "/abs/ck")
+        #expect(again.tables == settings.tables && again.ids == settings.ids && again.mode == settings.mode)
+        #expect(again.scale == settings.scale && again.trainingSteps == settings.trainingSteps)
+        #expect(again.batchPairs == settings.batchPairs && again.regressionEpochs == settings.regressionEpochs)
+        #expect(again.regressionBatch == settings.regressionBatch && again.trainingSeed == settings.trainingSeed)
+        #expect(again.curve == settings.curve)
+        #expect(try again.runScale() == settings.runScale())
+        #expect(Mirror(reflecting: settings).children.compactMap(\.label).sorted() == Self.coveredProperties.sorted())
+    }
+
+    @Test func noSettingsGiveNoArguments() throws {
+        #expect(try RunSettings.parse([]).arguments(absoluteAgainst: URL(fileURLWithPath: "/x")).isEmpty)
+    }
+
+    @Test func closedValuesAndTaskCountsAreRefusedWhenParsed() {
+        #expect(throws: (any Error).self) { try RunSettings.parse(["--mode", "fast"]) }
+        #expect(throws: (any Error).self) { try RunSettings.parse(["--scale", "huge"]) }
+        #expect(throws: (any Error).self) { try RunSettings.parse(["--curve", "10,-1"]) }
+        #expect(throws: (any Error).self) { try Submit.parse(["--tasks", "0"]) }
+        #expect(throws: (any Error).self) { try Submit.parse(["--cpus-per-task", "0"]) }
+        #expect(throws: Never.self) { try Submit.parse(["--table", "S01", "--tasks", "3", "--sbatch-arg=--qos=long", "--dry-run"]) }
+    }
+}
