@@ -73,7 +73,8 @@ deadline=$((SECONDS + 900))
 iteration=0
 until (( iteration >= 40 )) || (( SECONDS > deadline )); do
     sleep 2
-    iteration=$("$dvebench" status "$work/requeue" | sed -n 's/.*training \([0-9]*\)\/150 it.*/\1/p' | head -n 1)
+    # status exits 3 while rows remain.
+    iteration=$("$dvebench" status "$work/requeue" | sed -n 's/.*training \([0-9]*\)\/150 it.*/\1/p' | head -n 1 || true)
     iteration=${iteration:-0}
 done
 echo "requeueing task ${array}_1 at iteration $iteration of 150"

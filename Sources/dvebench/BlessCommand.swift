@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 
 struct Bless: ParsableCommand {
@@ -27,6 +28,9 @@ struct Bless: ParsableCommand {
     var force = false
 
     func run() throws {
+        let folder = (expected as NSString).deletingLastPathComponent
+        let lock = try CommandSupport.lockOutput(folder.isEmpty ? "." : folder, command: "bless")
+        defer { withExtendedLifetime(lock) {} }
         let plan: BlessPlan
         do {
             plan = try BlessPlan.prepare(resultsPath: results, expectedPath: expected,

@@ -23,6 +23,9 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
+        let folder = (output as NSString).deletingLastPathComponent
+        let lock = try CommandSupport.lockOutput(folder.isEmpty ? "." : folder, command: "merge")
+        defer { withExtendedLifetime(lock) {} }
         do {
             let provenance = Provenance.current(command: commandLine, threads: 1)
             let merged = try ResultsMerge.run(output: output, shardPaths: shards, provenance: provenance)

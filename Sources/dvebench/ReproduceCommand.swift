@@ -37,7 +37,8 @@ struct Reproduce: ParsableCommand {
         let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let all = try CommandSupport.manifests(paths: [], tables: Array(Reproduction.tables), ids: [], repository: repository)
         let folder = out ?? (quick ? "out/reproduce-quick" : "out/reproduce")
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let lock = try CommandSupport.lockOutput(folder, command: "reproduce")
+        defer { withExtendedLifetime(lock) {} }
 
         // The fast layer of the gate first: a defect in a loss, a layer or the optimiser shows here in
         // seconds, whatever the models below do.

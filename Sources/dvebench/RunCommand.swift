@@ -57,7 +57,18 @@ enum CommandSupport {
         }
     }
 
+    /// The output folder's lock (`OutputLock`), or exit 1 naming the process that holds it.
+    static func lockOutput(_ directory: String, command: String) throws -> OutputLock {
+        do {
+            return try OutputLock(directory: directory, command: commandLine)
+        } catch {
+            throw fail(command, error)
+        }
+    }
+
     static func run(_ rows: [LoadedManifest], options: RunnerOptions) throws -> ResultSet {
+        let lock = try lockOutput(options.outputDirectory, command: "run")
+        defer { withExtendedLifetime(lock) {} }
         Runtime.configure(threads: options.threads)
         let runner = Runner(options: options)
         let selected = runner.selected(rows)

@@ -79,7 +79,8 @@ struct Submit: ParsableCommand {
             let merge = try Sbatch.submit(["--dependency=afterok:\(array)", submission.mergeScriptPath])
             record.mergeJob = merge
             try record.write(to: output)
-            say("submitted \(ids.count) rows as array job \(array) (\(taskCount) tasks × \(cpusPerTask) CPUs) and merge job \(merge)")
+            say("submitted \(Self.count(ids.count, "row")) as array job \(array) (\(Self.count(taskCount, "task")) × \(Self.count(cpusPerTask, "CPU"))) "
+                + "and merge job \(merge)")
             say("follow it with: dvebench status \(out)   (logs in \(submission.scriptsDirectory))")
             say("when it ends: \(output)/results.h5; the merge job's exit status is the diff's")
         } catch let error as ExitCode {
@@ -107,6 +108,8 @@ struct Submit: ParsableCommand {
             try files.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
         }
     }
+
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
     /// This binary, so the tasks run the build that wrote their scripts.
     static var executablePath: String {

@@ -127,7 +127,8 @@ public final class Runner {
     }
 
     private func runScoped(_ rows: [LoadedManifest], events: @escaping (RunnerEvent) -> Void) throws -> ResultSet {
-        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let lock = try OutputLock(directory: options.outputDirectory, command: options.command)
+        defer { withExtendedLifetime(lock) {} }
         if options.force {
             // Cached descriptors are keyed by weights and split, not by the code that computed them.
             let cache = (options.outputDirectory as NSString).appendingPathComponent(Self.descriptorCacheFolder)
