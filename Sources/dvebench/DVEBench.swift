@@ -1,11 +1,21 @@
 import ArgumentParser
+import Harness
 
 @main
 struct DVEBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dvebench",
         abstract: "Reproduce and benchmark DVE (unsupervised facial landmarks by exchanging descriptor vectors).",
-        subcommands: [Reproduce.self, Run.self, Diff.self, Report.self, Bless.self, Compare.self, Merge.self, Submit.self, Status.self, Golden.self, Inspect.self, Export.self,
+        subcommands: [Reproduce.self, Run.self, Diff.self, Report.self, Bless.self, Compare.self, Merge.self, Submit.self, Status.self, ProbeFile.self, Golden.self, Inspect.self, Export.self,
                       Synth.self, ManifestsCommand.self, ExpectedCommand.self, Trajectories.self]
     )
+
+    static func main() {
+        // Every read of a DVEBench HDF5 file goes through a child process first (`IsolatedRead`),
+        // except in that child.
+        if CommandLine.arguments.dropFirst().first != "probe-file" {
+            IsolatedRead.install(helperExecutable: Submit.executablePath)
+        }
+        main(nil)
+    }
 }

@@ -9,8 +9,9 @@ struct Diff: ParsableCommand {
         improvement, missing-expected, skipped, failed), then the counts. Without --expected, \
         paper-scale rows compare with EXPECTED_DIR/paper.h5 and synthetic-scale rows with \
         EXPECTED_DIR/synthetic.h5, where they are keyed <scale>/<row id>. Exit status: 0 all \
-        compared metrics within tolerance (skipped rows and missing expected numbers are listed, \
-        not failed), 2 any regression or failed row, 4 improvements only, 1 an error.
+        compared metrics within tolerance (missing expected numbers are listed, not failed), 2 any \
+        regression or row that did not finish (failed, skipped, or requested of the run and not \
+        in the file), 4 improvements only, 1 an error (such as a damaged file).
         """
     )
 

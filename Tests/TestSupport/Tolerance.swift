@@ -9,6 +9,8 @@ public enum Fixtures {
     }
     public static var golden: URL { root.appendingPathComponent("golden") }
     public static var goldenAlt: URL { root.appendingPathComponent("golden-alt") }
+    /// Inputs that once broke a build (../shared/repro, unchanged).
+    public static var repro: URL { root.appendingPathComponent("repro") }
 }
 
 /// A fresh empty directory under the system temporary directory.

@@ -110,6 +110,7 @@ extension FileKind {
     /// with the file and its root attributes; every error names the file.
     static func read<T>(_ path: String, kind: String, schema: Int,
                         _ body: (HDF5File, AttributeBag) throws -> T) throws(ResultsFileError) -> T {
+        try IsolatedRead.check(path, kind: kind)
         do {
             let file = try HDF5File.open(path)
             defer { file.close() }

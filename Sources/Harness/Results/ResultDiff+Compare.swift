@@ -34,6 +34,11 @@ public enum ResultDiff {
                 lines += try compare(row: row, manifest: manifest, expected: expected)
             }
         }
+        let scale = results.rows.first?.scale ?? "?"
+        for id in results.missingRows {
+            lines.append(MetricComparison(rowID: id, scale: scale, verdict: .failed,
+                                          note: "requested from the run but not in the results file (the run stopped before it, or the file lost it)"))
+        }
         var notes = notes
         if let blessedCore = expected.attributes["provenance.blas_core"] {
             // A synthetic number blessed under one BLAS kernel is not the number under another unless

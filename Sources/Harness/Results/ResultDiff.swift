@@ -10,7 +10,8 @@ public enum Verdict: String, Sendable, CaseIterable, Comparable {
     /// Nothing to compare with: the published cell is a TODO, the expected file has no such row
     /// or metric, or the metric is not in the manifest.
     case missingExpected = "missing-expected"
-    /// The row did not run here (missing data, checkpoint or model); listed with the reason.
+    /// The row did not run here (missing data, checkpoint or model); listed with the reason, and
+    /// like a failure it makes the diff exit 2.
     case skipped
     /// The row failed, or finished without a metric its manifest lists.
     case failed
@@ -91,15 +92,16 @@ public struct DiffSummary: Sendable, Equatable {
     ///
     /// | code | when |
     /// | --- | --- |
-    /// | 0 | every compared metric is within tolerance; skipped rows and metrics without an expected number are listed and counted but do not fail |
-    /// | 2 | at least one regression or failed row (whatever else happened) |
+    /// | 0 | every compared metric is within tolerance; metrics without an expected number are listed and counted but do not fail |
+    /// | 2 | at least one regression, or a row that did not finish: failed, skipped, or requested and missing (whatever else happened) |
     /// | 4 | at least one improvement, and no regression or failure |
     /// | 1 | an error before any comparison (unreadable file, missing manifest); thrown, never returned here |
     ///
     /// 4 is distinct from 0 so that CI notices when the expected numbers should be re-blessed, and
     /// distinct from 2 so that a better number never reads as a broken build.
     public var exitCode: Int32 {
-        if count(.regression) > 0 || count(.failed) > 0 { return 2 }
+        // A row that did not run is not a row that passed: the gate cannot be satisfied by absence.
+        if count(.regression) > 0 || count(.failed) > 0 || count(.skipped) > 0 { return 2 }
         if count(.improvement) > 0 { return 4 }
         return 0
     }

@@ -20,6 +20,9 @@ extension ResultSet {
             try HDF5File.write(to: path) { root in
                 try root.setAttribute("kind", .string(Self.kind))
                 try root.setAttribute("schema", .int64(Int64(Self.schema)))
+                // With each row's `order`, lets a reader tell a damaged file from one with fewer rows.
+                try root.setAttribute("row_count", .int64(Int64(rows.count)))
+                if !requestedRows.isEmpty { try root.setAttribute("requested_rows", .string(requestedRows.joined(separator: "\n"))) }
                 for (name, value) in provenance.attributes() { try root.setAttribute(name, value) }
                 for (index, shard) in shards.enumerated() {
                     try root.setAttribute("shard.\(index).file", .string(shard.file))
@@ -50,8 +53,24 @@ extension ResultSet {
             }
             var rows: [(order: Int, row: RowResult)] = []
             try collectRows(in: file.root, into: &rows)
+            try checkComplete(rows.map(\.order), declared: rootBag.has("row_count") ? try rootBag.int("row_count") : nil, file: path)
+            let requested = rootBag.has("requested_rows") ? try rootBag.string("requested_rows").split(separator: "\n").map(String.init) : []
             return ResultSet(provenance: try Provenance(attributes: rootBag),
-                             rows: rows.sorted { $0.order < $1.order }.map(\.row), shards: shards)
+                             rows: rows.sorted { $0.order < $1.order }.map(\.row), shards: shards, requestedRows: requested)
+        }
+    }
+
+    /// Rows are written with `order` 0, 1, … and (since `row_count` exists) their number: a row
+    /// that a damaged file no longer yields leaves a gap or a shortfall, and the file is refused
+    /// instead of passing with fewer rows.
+    static func checkComplete(_ orders: [Int], declared: Int?, file: String) throws(ResultsFileError) {
+        let sorted = orders.sorted()
+        if let declared, declared != orders.count {
+            throw .damaged(file: file, problem: "it declares \(declared) rows but \(orders.count) can be read")
+        }
+        if let gap = sorted.enumerated().first(where: { $0.offset != $0.element }) {
+            throw .damaged(file: file, problem: gap.element > gap.offset
+                ? "row number \(gap.offset) of \(sorted.count + 1) is missing" : "row number \(gap.element) appears twice")
         }
     }
 
@@ -69,6 +88,9 @@ extension ResultSet {
     }
 
     private func validate(file path: String) throws(ResultsFileError) {
+        if let bad = requestedRows.first(where: { $0.isEmpty || $0.contains("\n") }) {
+            throw .unwritable(file: path, problem: "requested row id \(bad.debugDescription)")
+        }
         var seen = Set<String>()
         for row in rows {
             if let problem = RowResult.layoutProblem(row) { throw .unwritable(file: path, problem: problem) }

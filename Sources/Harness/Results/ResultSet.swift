@@ -9,11 +9,28 @@ public struct ResultSet: Sendable, Equatable {
     /// For a set made by `dvebench merge`: the shard files it was joined from and each one's
     /// provenance (a merged shard contributes its own shards, so the list stays flat).
     public var shards: [ShardProvenance]
+    /// Every row a run (or the shards of a merge) was asked for, whether or not it got as far as
+    /// writing it: `diff` fails a requested row the file does not hold, so a run that died, or a
+    /// file that lost a row, can never pass as a run of fewer rows.
+    public var requestedRows: [String]
 
-    public init(provenance: Provenance, rows: [RowResult] = [], shards: [ShardProvenance] = []) {
+    public init(provenance: Provenance, rows: [RowResult] = [], shards: [ShardProvenance] = [], requestedRows: [String] = []) {
         self.provenance = provenance
         self.rows = rows
         self.shards = shards
+        self.requestedRows = requestedRows
+    }
+
+    /// Adds `ids` to the requested rows, keeping the order they were first asked for in.
+    public mutating func request(_ ids: [String]) {
+        var known = Set(requestedRows)
+        for id in ids where known.insert(id).inserted { requestedRows.append(id) }
+    }
+
+    /// Requested rows the set does not hold.
+    public var missingRows: [String] {
+        let present = Set(rows.map(\.id))
+        return requestedRows.filter { !present.contains($0) }
     }
 
     /// The row with manifest id `id`, if the run produced one.

@@ -11,6 +11,9 @@ public enum ResultsFileError: Error, CustomStringConvertible, Sendable {
     case malformed(file: String, object: String, problem: String)
     /// A value that cannot be stored in the layout (an unusable row id or metric name).
     case unwritable(file: String, problem: String)
+    /// Reading it failed outright: it crashed or hung the HDF5 library in the reader process
+    /// (`IsolatedRead`), or its rows do not add up.
+    case damaged(file: String, problem: String)
     case hdf5(HDF5Error)
 
     public var description: String {
@@ -25,6 +28,8 @@ public enum ResultsFileError: Error, CustomStringConvertible, Sendable {
             "\(file): '\(object)': \(problem)"
         case .unwritable(let file, let problem):
             "cannot write \(file): \(problem)"
+        case .damaged(let file, let problem):
+            "\(file) is damaged: \(problem)"
         case .hdf5(let error):
             error.description
         }

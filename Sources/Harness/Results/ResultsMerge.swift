@@ -22,6 +22,7 @@ public enum ResultsMerge {
                 merged.rows.append(row)
                 origin[row.id] = file
             }
+            merged.request(set.requestedRows)
             merged.shards += set.shards.isEmpty ? [ShardProvenance(file: file, provenance: set.provenance)] : set.shards
         }
         return merged

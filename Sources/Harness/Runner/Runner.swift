@@ -138,6 +138,7 @@ public final class Runner {
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)
+        results.request(todo.map(\.manifest.id))
         let status = RunStatusRecorder(directory: options.outputDirectory, rowIDs: todo.map(\.manifest.id), shard: options.shard)
         defer { status.end() }
         for (position, row) in todo.enumerated() {

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+
+/// libhdf5 is C, and a malformed file can crash it (a results file with 20 bytes overwritten made
+/// `dvebench diff` die with SIGSEGV inside `H5O_attr_iterate`; Tests/Fixtures/repro). Validating an
+/// HDF5 file fully before the library touches it would mean re-implementing its format, so DVEBench
+/// isolates instead: before a DVEBench file of any kind is read, a child process (`dvebench
+/// probe-file`) reads it with the same typed reader. A child that crashes, hangs or fails becomes a
+/// typed error naming the file; only a file the child read whole is then read in this process.
+///
+/// The command-line tool installs the helper (itself) at start; without one (library use, the
+/// child itself) reads happen in-process as before.
+public enum IsolatedRead {
+    private static let helper = Mutex<String?>(nil)
+
+    /// How long a child may take before the file counts as one that hangs the library.
+    public static let timeout: TimeInterval = 120
+
+    /// Routes every later read of a DVEBench file through `executable probe-file`.
+    public static func install(helperExecutable: String) {
+        helper.withLock { $0 = helperExecutable }
+    }
+
+    public static var helperExecutable: String? { helper.withLock { $0 } }
+
+    /// Throws unless a child process reads `path` as a `kind` file without crashing, hanging or
+    /// failing; a no-op without a helper, or for a file that does not exist (the in-process read
+    /// reports that with its usual message).
+    static func check(_ path: String, kind: String) throws(ResultsFileError) {
+        guard let executable = helperExecutable, FileManager.default.fileExists(atPath: path) else { return }
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: executable)
+        child.arguments = ["probe-file", "--kind", kind, path]
+        let output = Pipe()
+        child.standardOutput = output
+        child.standardError = output
+        do { try child.run() } catch {
+            throw .damaged(file: path, problem: "cannot start the reader process \(executable): \(error)")
+        }
+        let finished = DispatchSemaphore(value: 0)
+        let collected = Mutex<Data>(Data())
+        DispatchQueue.global().async {
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            collected.withLock { $0 = data }
+            finished.signal()
+        }
+        if finished.wait(timeout: .now() + timeout) == .timedOut {
+            child.terminate()
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            throw .damaged(file: path, problem: "reading it did not finish in \(Int(timeout)) s (the HDF5 library hangs on it)")
+        }
+        child.waitUntilExit()
+        let message = collected.withLock { String(decoding: $0, as: UTF8.self) }.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch (child.terminationReason, child.terminationStatus) {
+        case (.exit, 0): return
+        case (.exit, _):
+            // The child's error names the file already.
+            var problem = message.isEmpty ? "unreadable" : Self.lastLine(message)
+            for prefix in ["\(path) is damaged: ", "\(path): "] where problem.hasPrefix(prefix) { problem = String(problem.dropFirst(prefix.count)) }
+            throw .damaged(file: path, problem: problem)
+        case (.uncaughtSignal, let signal):
+            throw .damaged(file: path, problem: "the HDF5 library crashed reading it (signal \(signal))")
+        @unknown default:
+            throw .damaged(file: path, problem: "unreadable")
+        }
+    }
+
+    private static func lastLine(_ text: String) -> String {
+        text.split(separator: "\n").last.map(String.init) ?? text
+    }
+
+    /// What `dvebench probe-file` runs in the child: the typed reader of `kind`, in full.
+    public static func readWhole(_ path: String, kind: String) throws {
+        switch kind {
+        case ResultSet.kind: _ = try ResultSet.read(from: path)
+        case ExpectedSet.kind: _ = try ExpectedSet.load(path)
+        case TrajectoryFile.kind: _ = try TrajectoryFile.load(path)
+        case ShippedModel.kind: _ = try ShippedModel.load(path)
+        default: throw ResultsFileError.damaged(file: path, problem: "no reader for files of kind '\(kind)'")
+        }
+    }
+}

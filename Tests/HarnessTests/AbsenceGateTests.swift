@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import Harness
+import TestSupport
+
+/// A gate that cannot be fooled by absence: a row a run was asked for and never wrote, or a row a
+/// damaged file lost, fails the diff instead of leaving fewer rows to pass.
+@Suite(.serialized) struct AbsenceGateTests {
+    @Test func aFileThatLostARowIsRefusedAsDamaged() throws {
+        let intact = try ResultSet.read(from: Fixtures.repro.appendingPathComponent("results-intact.h5").path)
+        #expect(intact.rows.count == 16)
+        let path = Fixtures.repro.appendingPathComponent("results-corrupt-rows-dropped.h5").path
+        #expect {
+            try ResultSet.read(from: path)
+        } throws: { error in
+            guard case .damaged(let file, let problem) = error as? ResultsFileError else { return false }
+            return file == path && problem == "row number 10 of 16 is missing"
+        }
+    }
+
+    @Test func rowCountAndOrdersAreChecked() throws {
+        #expect(throws: Never.self) { try ResultSet.checkComplete([2, 0, 1], declared: 3, file: "f") }
+        #expect(throws: ResultsFileError.self) { try ResultSet.checkComplete([0, 1], declared: 3, file: "f") }
+        #expect(throws: ResultsFileError.self) { try ResultSet.checkComplete([0, 2], declared: nil, file: "f") }
+        #expect(throws: ResultsFileError.self) { try ResultSet.checkComplete([0, 0], declared: nil, file: "f") }
+        #expect(throws: Never.self) { try ResultSet.checkComplete([], declared: 0, file: "f") }
+    }
+
+    @Test func aRequestedRowTheRunNeverWroteFailsTheDiff() throws {
+        let work = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let ids = ["S01/celeba-smallnet-16d/matching", "S01/celeba-smallnet-3d/matching"]
+        let rows = try ids.map(RunnerManifests.row)
+        // The process is stopped (SIGTERM) once the first row is written: the second never runs.
+        let stop = ClusterTests.SignalFlag()
+        var options = ClusterTests.options(work) { stop.requested }
+        options.scale.trainingSteps = 2
+        #expect(throws: RunInterrupted.self) {
+            try Runner(options: options).run(rows) { event in
+                if case .rowFinished = event { stop.raise(SIGTERM) }
+            }
+        }
+        let written = try #require(try ResultsFile.load(options.resultsPath))
+        #expect(written.rows.map(\.id) == [ids[0]])
+        #expect(written.requestedRows == ids)
+        #expect(written.missingRows == [ids[1]])
+
+        let manifests = try RunnerManifests.loader.loadAll().byID
+        let report = try ResultDiff.compare(results: written, expected: ExpectedSet(rows: [:]), manifests: manifests)
+        let missing = try #require(report.comparisons.first { $0.rowID == ids[1] })
+        #expect(missing.verdict == .failed)
+        #expect(missing.note?.contains("not in the results file") == true)
+        #expect(report.exitCode == 2)
+
+        // A merge keeps what its shards were asked for.
+        let other = ResultSet(provenance: written.provenance, rows: [], requestedRows: ["S02/x"])
+        let merged = try ResultsMerge.merge([("a", written), ("b", other)], provenance: written.provenance)
+        #expect(merged.requestedRows == ids + ["S02/x"])
+        let path = work.appendingPathComponent("merged.h5").path
+        try merged.write(to: path)
+        #expect(try ResultSet.read(from: path).requestedRows == merged.requestedRows)
+    }
+}
