@@ -14,8 +14,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: dir) }
         let a = dir.appendingPathComponent("shard-a.h5").path, b = dir.appendingPathComponent("shard-b.h5").path
         let out = dir.appendingPathComponent("merged.h5").path
-        try ResultSet(provenance: ResultsFixtures.provenance(commit: "aaa"), rows: [row("T01/x", 1), row("T01/shared", .nan)]).write(to: a)
-        try ResultSet(provenance: ResultsFixtures.provenance(commit: "bbb"), rows: [row("T01/shared", .nan), row("T01/y", 2)]).write(to: b)
+        try ResultSet(provenance: ResultsFixtures.provenance(commit: "aaa"), rows: [row("T01/x", 1), row("T01/shared", -0.0)]).write(to: a)
+        try ResultSet(provenance: ResultsFixtures.provenance(commit: "bbb"), rows: [row("T01/shared", -0.0), row("T01/y", 2)]).write(to: b)
 
         let merge = ResultsFixtures.provenance(commit: "mmm", command: "dvebench merge")
         let merged = try ResultsMerge.run(output: out, shardPaths: [a, b], provenance: merge)

@@ -79,7 +79,13 @@ extension ResultSet {
         let bag = isRoot ? nil : try AttributeBag(group)
         if let bag, bag.has("status") {
             let id = String(group.path.dropFirst())
-            rows.append((try bag.int("order"), try RowResult(group: group, id: id, attributes: bag)))
+            let row = try RowResult(group: group, id: id, attributes: bag)
+            // The runner fails a row whose metric is not finite; such a number here was put there by hand.
+            if let bad = row.metrics.first(where: { !$0.value.isFinite || !($0.standardDeviation?.isFinite ?? true) }) {
+                throw ResultsFileError.malformed(file: group.file.path, object: "\(group.path)/metrics/\(bad.name)",
+                                                 problem: "\(bad.value) is not a number DVEBench writes")
+            }
+            rows.append((try bag.int("order"), row))
         }
         for name in try group.groupNames() {
             if bag?.has("status") == true, RowPath.reservedInResults.contains(name) { continue }

@@ -207,11 +207,19 @@ final class EmbeddingProvider {
         let store = HDF5CheckpointStore(path: stem + ".h5")
         let trainer = try Trainer(configuration: configuration, source: source, store: store, initialWeights: initial)
         let points = curvePoints(total: trainer.totalIterations)
-        if let evaluator, !points.isEmpty {
-            curves[key] = try trainWithCurve(trainer, points: points, evaluator: evaluator, sidecar: stem + ".curve.json",
-                                             progress: progress)
-        } else {
-            try runUntilFinishedOrInterrupted(trainer, progress: progress)
+        do {
+            if let evaluator, !points.isEmpty {
+                curves[key] = try trainWithCurve(trainer, points: points, evaluator: evaluator, sidecar: stem + ".curve.json",
+                                                 progress: progress)
+            } else {
+                try runUntilFinishedOrInterrupted(trainer, progress: progress)
+            }
+        } catch let error as TrainingError {
+            switch error {
+            case .nonFiniteLoss, .nonFiniteGradient:
+                throw TrainingDiverged(cause: error, checkpoint: store.location, checkpointIterations: trainer.lastCheckpointIterations)
+            default: throw error
+            }
         }
         let weights = trainer.model.stateDict()
         trained[key] = weights
@@ -282,5 +290,20 @@ final class EmbeddingProvider {
             stopRequest() != nil || stopAt.map { trainer.completedIterations >= $0 } == true
         })
         if case .interrupted = outcome, let signal = stopRequest() { throw RunInterrupted(signal: signal, row: nil) }
+    }
+}
+
+/// A training step produced a NaN or infinite loss or gradient. The row stops with the iteration,
+/// the parameter (for a gradient) and the last good checkpoint, which the weights never moved past.
+public struct TrainingDiverged: Error, CustomStringConvertible, Sendable {
+    public var cause: TrainingError
+    public var checkpoint: String
+    public var checkpointIterations: Int?
+
+    public var description: String {
+        let last = checkpointIterations.map { "the last good checkpoint is \(checkpoint) (after \($0) iterations)" }
+            ?? "no checkpoint had been written yet (\(checkpoint) would hold it)"
+        return "\(cause); \(last). Training is deterministic, so resuming repeats the step: "
+            + "change the recipe, or rerun with --force to start over"
     }
 }

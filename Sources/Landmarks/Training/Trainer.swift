@@ -72,6 +72,9 @@ public final class Trainer {
     public let optimizer: Adam
     public let builder: PairBatchBuilder
     public let store: (any TrainingCheckpointStore)?
+    /// The completed iterations of the last checkpoint in `store` (written or resumed from): the
+    /// state a run can go back to when a step goes wrong.
+    public private(set) var lastCheckpointIterations: Int?
     /// The next iteration to run.
     public private(set) var position: TrainingPosition
     /// One value per iteration run so far, across resumes.
@@ -254,6 +257,7 @@ public final class Trainer {
         do { try store.save(checkpoint()) } catch {
             throw .checkpointIO(source: store.location, underlying: "\(error)")
         }
+        lastCheckpointIterations = completedIterations
     }
 
     private func resume(from store: any TrainingCheckpointStore) throws(TrainingError) {
@@ -273,6 +277,7 @@ public final class Trainer {
         }
         position = saved.position
         losses = saved.losses
+        lastCheckpointIterations = completedIterations
     }
 }
 
