@@ -61,6 +61,17 @@ public struct HDF5ErrorStack: Sendable, Equatable, CustomStringConvertible {
 
     public var isEmpty: Bool { frames.isEmpty }
 
+    /// The operating system's reason, when a frame carries one (`error message = 'File too large'`):
+    /// what a full disk or a file-size limit looks like from inside the library.
+    public var systemError: String? {
+        for frame in frames {
+            guard let start = frame.description.range(of: "error message = '") else { continue }
+            let rest = frame.description[start.upperBound...]
+            if let end = rest.firstIndex(of: "'") { return String(rest[..<end]) }
+        }
+        return nil
+    }
+
     public var description: String {
         frames.enumerated().map { index, frame in
             var line = "#\(index) \(frame.function): \(frame.description)"

@@ -109,7 +109,8 @@ public final class HDF5File: @unchecked Sendable {
             guard H5Fclose(id) >= 0 else {
                 let stack = HDF5Library.takeErrorStack()
                 unlink(temporaryPath)
-                throw .writeFailed(rootLocation, detail: "closing the temporary file \(temporaryPath) failed", stack: stack)
+                let reason = stack.systemError.map { ": \($0)" } ?? ""
+                throw .writeFailed(rootLocation, detail: "writing it out failed\(reason); \(path) was left as it was", stack: stack)
             }
             let descriptor = Foundation.open(temporaryPath, O_RDONLY)
             if descriptor >= 0 {

@@ -39,9 +39,17 @@ public enum HDF5Library {
     /// file) would otherwise spray stack dumps; failures are reported through
     /// `takeErrorStack()` instead.
     private static func prepareThread() {
-        H5open()
+        _ = initialized
         _ = dve_h5_silence_errors()
     }
+
+    /// Without its exit handler, a file whose close failed (a full disk, a file-size limit) cannot
+    /// take the process down at exit: libhdf5's handler retries that close and crashed doing so.
+    /// Every file is closed or discarded explicitly, so the handler has nothing else to do.
+    private static let initialized: Void = {
+        H5dont_atexit()
+        H5open()
+    }()
 
     /// Whether automatic error printing is off for the calling thread, without
     /// switching it off first. Lets tests catch a regression to "once per process".

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 
 @main
@@ -11,6 +12,9 @@ struct DVEBench: ParsableCommand {
     )
 
     static func main() {
+        // Past a file-size limit (RLIMIT_FSIZE) a write should fail with EFBIG and be reported, with
+        // the previous results left intact, rather than SIGXFSZ killing the process mid-save.
+        signal(SIGXFSZ, SIG_IGN)
         // Every read of a DVEBench HDF5 file goes through a child process first (`IsolatedRead`),
         // except in that child.
         if CommandLine.arguments.dropFirst().first != "probe-file" {

@@ -45,3 +45,33 @@ struct DamagedFileTests {
         #expect(intact.status == 0, "\(intact.output)")
     }
 }
+
+/// A save that runs into a file-size limit (the stand-in for a full disk) ends with an error that
+/// says so, and the file it was replacing stays as it was.
+struct FileSizeLimitTests {
+    @Test func aSavePastTheFileSizeLimitFailsCleanlyAndLeavesThePreviousFile() throws {
+        let work = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        let shard = work.appendingPathComponent("shard.h5").path, out = work.appendingPathComponent("out.h5").path
+        try FileManager.default.copyItem(atPath: Fixtures.repro.appendingPathComponent("results-intact.h5").path, toPath: shard)
+        let first = try DamagedFileTests.run(["merge", out, shard])
+        #expect(first.status == 0, "\(first.output)")
+        let before = try Data(contentsOf: URL(fileURLWithPath: out))
+
+        let limited = Process()
+        limited.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // 100 blocks of 1 KiB: far below the 1.3 MB the merge writes.
+        limited.arguments = ["-c", "ulimit -f 100; exec \"$0\" merge \"$1\" \"$2\"", DamagedFileTests.dvebench.path, out, shard]
+        let pipe = Pipe()
+        limited.standardOutput = pipe
+        limited.standardError = pipe
+        try limited.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        limited.waitUntilExit()
+        #expect(limited.terminationReason == .exit && limited.terminationStatus == 1, "\(output)")
+        #expect(output.contains("File too large; \(out) was left as it was"), "\(output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".tmp-") }
+        #expect(leftovers.isEmpty, "temporary files left: \(leftovers)")
+    }
+}
