@@ -79,6 +79,11 @@ until (( iteration >= 40 )) || (( SECONDS > deadline )); do
 done
 echo "requeueing task ${array}_1 at iteration $iteration of 150"
 scontrol requeue "${array}_1"
+# Slurm holds a requeued job for a while (BeginTime); release it, as an impatient user would.
+for _ in $(seq 20); do
+    sleep 1
+    scontrol update JobId="${array}_1" StartTime=now 2>/dev/null && break
+done
 outcome=$(wait_job "$merge" 1800)
 echo "requeued run: merge job $outcome"
 check "requeued array's merge job completed" test "$outcome" = "COMPLETED 0:0" || logs_on_failure "$work/requeue"
