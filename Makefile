@@ -2,7 +2,7 @@
 SWIFT ?= swift
 THREADS ?= $(shell nproc)
 
-.PHONY: reproduce reproduce-quick test test-slurm build deps golden bench clean
+.PHONY: reproduce reproduce-quick test test-slurm test-kill build deps golden bench clean
 
 deps:
 	@scripts/install-system-packages.sh
@@ -28,6 +28,11 @@ test: deps
 test-slurm: build
 	@scripts/install-system-packages.sh slurmctld slurmd slurm-client munge
 	scripts/test-slurm.sh
+
+# Crash consistency: a run killed with SIGKILL again and again, a reader checking every file it
+# writes, and the final numbers against an uninterrupted run's.
+test-kill: build
+	scripts/test-kill.sh
 
 golden: build
 	.build/release/dvebench golden verify --threads $(THREADS) Tests/Fixtures/golden

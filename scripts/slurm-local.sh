@@ -108,6 +108,18 @@ stop() {
     stop_pid_file "$dir/slurmd.pid"
     stop_pid_file "$dir/slurmctld.pid"
     stop_pid_file "$dir/munge/munged.pid"
+    # Jobs still running when the cluster stops leave their slurmstepd and the job's processes
+    # behind. Both carry this cluster's SLURM_CONF in their environment; a job's processes also
+    # carry SLURM_JOB_ID, which the shell that submitted them (and this script) does not.
+    local environ pid env
+    for environ in /proc/[0-9]*/environ; do
+        pid=${environ#/proc/}; pid=${pid%/environ}
+        env=$( { tr '\0' '\n' < "$environ"; } 2>/dev/null) || continue
+        grep -qx "SLURM_CONF=$dir/slurm.conf" <<< "$env" || continue
+        if grep -q '^SLURM_JOB_ID=' <<< "$env" || [[ $(cat "/proc/$pid/comm" 2>/dev/null) == slurmstepd ]]; then
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+    done
 }
 
 case $action in

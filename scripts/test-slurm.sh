@@ -17,7 +17,13 @@ dvebench=$repository/.build/release/dvebench
 as_root=; [[ $(id -u) -eq 0 ]] || as_root=sudo
 work=$(mktemp -d /tmp/dvebench-slurm.XXXXXX)
 cluster=$work/cluster
-trap '$as_root scripts/slurm-local.sh stop "$cluster"' EXIT
+passed=
+# Stop the daemons first (their PID files live in $work), then remove $work if everything passed.
+cleanup() {
+    $as_root scripts/slurm-local.sh stop "$cluster"
+    if [[ -n $passed ]]; then rm -rf "$work"; fi
+}
+trap cleanup EXIT
 $as_root scripts/slurm-local.sh start "$cluster"
 export SLURM_CONF=$cluster/slurm.conf
 
@@ -100,4 +106,4 @@ if (( failures > 0 )); then
     exit 1
 fi
 echo "test-slurm: all checks passed"
-rm -rf "$work"
+passed=1

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5
 import Synchronization
 
 /// libhdf5 is C, and a malformed file can crash it (a results file with 20 bytes overwritten made
@@ -70,6 +71,30 @@ public enum IsolatedRead {
         text.split(separator: "\n").last.map(String.init) ?? text
     }
 
+    /// `probe-file` kinds beyond the DVEBench file kinds: a training checkpoint, and any HDF5 file
+    /// read object by object (a descriptor cache), which is how the crash-consistency test checks
+    /// that no reader ever meets a half-written file.
+    public static let trainingCheckpointKind = "training-checkpoint"
+    public static let anyHDF5Kind = "hdf5"
+
+    /// Opens `path` and reads every dataset of every group.
+    static func readEveryObject(_ path: String) throws {
+        let file = try HDF5File.open(path)
+        defer { file.close() }
+        func walk(_ group: HDF5Group) throws {
+            for name in try group.datasetNames() {
+                let dataset = try group.dataset(name)
+                // One of these matches the stored type; all failing means the data cannot be read.
+                if (try? dataset.readFloat32()) == nil, (try? dataset.readFloat64()) == nil, (try? dataset.readInt64()) == nil,
+                   (try? dataset.readUInt8()) == nil {
+                    _ = try dataset.readStrings()
+                }
+            }
+            for name in try group.groupNames() { try walk(try group.group(name)) }
+        }
+        try walk(file.root)
+    }
+
     /// What `dvebench probe-file` runs in the child: the typed reader of `kind`, in full.
     public static func readWhole(_ path: String, kind: String) throws {
         switch kind {
@@ -77,6 +102,8 @@ public enum IsolatedRead {
         case ExpectedSet.kind: _ = try ExpectedSet.load(path)
         case TrajectoryFile.kind: _ = try TrajectoryFile.load(path)
         case ShippedModel.kind: _ = try ShippedModel.load(path)
+        case trainingCheckpointKind: _ = try HDF5CheckpointStore(path: path).load()
+        case anyHDF5Kind: try readEveryObject(path)
         default: throw ResultsFileError.damaged(file: path, problem: "no reader for files of kind '\(kind)'")
         }
     }
