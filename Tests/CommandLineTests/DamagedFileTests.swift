@@ -11,9 +11,10 @@ struct DamagedFileTests {
             .appendingPathComponent("dvebench")
     }
 
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// Runs `executable` (dvebench by default) from the repository root; output and error together.
+    static func run(_ arguments: [String], executable: URL = dvebench) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = dvebench
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
         let pipe = Pipe()
@@ -58,17 +59,11 @@ struct FileSizeLimitTests {
         #expect(first.status == 0, "\(first.output)")
         let before = try Data(contentsOf: URL(fileURLWithPath: out))
 
-        let limited = Process()
-        limited.executableURL = URL(fileURLWithPath: "/bin/bash")
         // 100 blocks of 1 KiB: far below the 1.3 MB the merge writes.
-        limited.arguments = ["-c", "ulimit -f 100; exec \"$0\" merge \"$1\" \"$2\"", DamagedFileTests.dvebench.path, out, shard]
-        let pipe = Pipe()
-        limited.standardOutput = pipe
-        limited.standardError = pipe
-        try limited.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        limited.waitUntilExit()
-        #expect(limited.terminationReason == .exit && limited.terminationStatus == 1, "\(output)")
+        let (status, output) = try DamagedFileTests.run(
+            ["-c", "ulimit -f 100; exec \"$0\" merge \"$1\" \"$2\"", DamagedFileTests.dvebench.path, out, shard],
+            executable: URL(fileURLWithPath: "/bin/bash"))
+        #expect(status == 1, "\(output)")
         #expect(output.contains("File too large; \(out) was left as it was"), "\(output)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.path).filter { $0.contains(".tmp-") }

@@ -156,20 +156,10 @@ public struct SubmissionRecord: Codable, Sendable, Equatable {
     }
 
     public static func read(from directory: String) throws -> SubmissionRecord? {
-        let path = (directory as NSString).appendingPathComponent(fileName)
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        do {
-            return try JSONDecoder.statusDecoder.decode(SubmissionRecord.self, from: data)
-        } catch {
-            throw StatusFileError(path: path, reason: "\(error)")
-        }
+        try StatusJSON.read(SubmissionRecord.self, from: directory, fileName: fileName)
     }
 
     public func write(to directory: String) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(self).write(to: URL(fileURLWithPath: (directory as NSString).appendingPathComponent(Self.fileName)),
-                                       options: .atomic)
+        try StatusJSON.write(self, to: (directory as NSString).appendingPathComponent(Self.fileName))
     }
 }

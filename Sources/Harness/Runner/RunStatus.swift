@@ -29,13 +29,30 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var shard: String?
 
     public static func read(from directory: String) throws -> RunStatus? {
+        try StatusJSON.read(RunStatus.self, from: directory, fileName: fileName)
+    }
+}
+
+/// The JSON side files of a run (`status.json`, `submission.json`): ISO 8601 dates, sorted keys,
+/// atomic writes, and read errors that name the file.
+enum StatusJSON {
+    static func read<T: Decodable>(_ type: T.Type, from directory: String, fileName: String) throws -> T? {
         let path = (directory as NSString).appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try JSONDecoder.statusDecoder.decode(RunStatus.self, from: data)
+            return try decoder.decode(type, from: data)
         } catch {
             throw StatusFileError(path: path, reason: "\(error)")
         }
+    }
+
+    static func write<T: Encodable>(_ value: T, to path: String) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(value).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 }
 
@@ -43,14 +60,6 @@ public struct StatusFileError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var reason: String
     public var description: String { "\(path): not a status file written by dvebench run (\(reason))" }
-}
-
-extension JSONDecoder {
-    static var statusDecoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
 }
 
 /// Keeps a run's `status.json` current. Writes are atomic (a reader never sees half a file) and
@@ -94,11 +103,8 @@ final class RunStatusRecorder {
     private func write() {
         status.updated = Date()
         lastWrite = status.updated
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         do {
-            try encoder.encode(status).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try StatusJSON.write(status, to: path)
         } catch where !warned {
             // The status is advisory; a full disk shows up where it matters, in saving results.h5.
             warned = true
