@@ -45,31 +45,44 @@ echo "uninterrupted run: ${whole} s"
 ) &
 reader=$!
 
-# Kill after growing delays: early runs die during start-up and training, later ones, given more
-# time, reach the evaluation, the extraction, the regressor and the saves. Each run resumes from
-# what the killed ones made durable (finished rows, training checkpoints, cached descriptors), and
-# the delays grow until a run gets to finish.
+# Kill at chosen moments, found by watching the run's own status.json: each target is a pattern
+# over the rows' states and progress, and the kill follows after up to a second more. Each rerun
+# resumes from what the killed ones made durable (finished rows, training checkpoints, cached
+# descriptors), so the targets walk through the whole run: training before and after its first
+# checkpoint, matching, the first row's save, descriptor extraction, the regressor's epochs.
+targets=(
+    '"detail" : "training [0-9]'      '"detail" : "training [2-3][0-9]\\/'  '"detail" : "training [5-6][0-9]\\/'
+    '"detail" : "training [7-9][0-9]\\/' '"detail" : "training 1[01][0-9]\\/'
+    '"detail" : "matching'            '"detail" : "matching [1-9]'        '"state" : "done"'
+    '"state" : "done".*"state" : "running"'
+    '"detail" : "descriptors'         '"detail" : "descriptors'           '"detail" : "regressor'
+    '"detail" : "regressor epoch [5-9]'
+)
+status_of() { { tr -d '\n' < "$work/killed/status.json"; } 2>/dev/null || true; }
 kills=0
-step_tenths=$(( whole * 10 / 25 ))
-(( step_tenths < 20 )) && step_tenths=20
-for attempt in $(seq 1 60); do
+for target in "${targets[@]}" final; do
     "$dvebench" run "${rows[@]}" --out "$work/killed" >> "$work/killed.log" 2>&1 &
     pid=$!
-    wait_tenths=$(( 20 + attempt * step_tenths ))
-    for _ in $(seq "$wait_tenths"); do
+    if [[ $target == final ]]; then
+        wait "$pid" || { echo "test-kill: the final run failed; log in $work" >&2; exit 1; }
+        echo "the run finished after $kills kills"
+        break
+    fi
+    # Wait for the target (at most 5 minutes), give it up to a second more, then kill.
+    for _ in $(seq 3000); do
         kill -0 "$pid" 2>/dev/null || break
+        status_of | grep -q "$target" && break
         sleep 0.1
     done
+    sleep "0.$(( RANDOM % 10 ))"
     if kill -0 "$pid" 2>/dev/null; then
-        phase=$(sed -n 's/.*"detail" : "\([^"]*\)".*/\1/p' "$work/killed/status.json" 2>/dev/null | head -n 1 || true)
         kill -9 "$pid"
         wait "$pid" 2>/dev/null || true
         kills=$((kills + 1))
-        echo "kill $kills after $(( wait_tenths / 10 )).$(( wait_tenths % 10 )) s (${phase:-starting})"
+        echo "kill $kills at /$target/: $(status_of | grep -o '"detail" : "[^"]*"' | tail -n 1 | sed 's/"detail" : //')"
     else
-        wait "$pid" || { echo "test-kill: the run failed after $kills kills; log in $work" >&2; exit 1; }
-        echo "the run finished after $kills kills"
-        break
+        wait "$pid" || true
+        echo "the run ended before /$target/ was killed"
     fi
 done
 kill "$reader" 2>/dev/null || true

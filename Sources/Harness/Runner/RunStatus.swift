@@ -1,7 +1,7 @@
 import Foundation
 
 /// What a run is doing, row by row, in `OUT/status.json`: the plan when it starts, each row's state
-/// as it changes and the progress of the running one (at most every few seconds). `dvebench status`
+/// as it changes and the progress of the running one (at most once a second). `dvebench status`
 /// reads it, together with results.h5, to tell done, running, failed and pending rows apart while a
 /// run (or a cluster's array of them) is under way. It is advisory: results.h5 stays the record.
 public struct RunStatus: Codable, Sendable, Equatable {
@@ -71,7 +71,7 @@ final class RunStatusRecorder {
     private var lastWrite = Date.distantPast
     private var warned = false
 
-    init(directory: String, rowIDs: [String], shard: Shard?, progressInterval: TimeInterval = 5) {
+    init(directory: String, rowIDs: [String], shard: Shard?, progressInterval: TimeInterval = 1) {
         path = (directory as NSString).appendingPathComponent(RunStatus.fileName)
         self.progressInterval = progressInterval
         let now = Date()
