@@ -1,5 +1,4 @@
 import ArgumentParser
-import Foundation
 import Harness
 
 struct Bless: ParsableCommand {
@@ -28,8 +27,7 @@ struct Bless: ParsableCommand {
     var force = false
 
     func run() throws {
-        let folder = (expected as NSString).deletingLastPathComponent
-        let lock = try CommandSupport.lockOutput(folder.isEmpty ? "." : folder, command: "bless")
+        let lock = try CommandSupport.lockOutput(folderOf: expected, command: "bless")
         defer { withExtendedLifetime(lock) {} }
         let plan: BlessPlan
         do {

@@ -18,7 +18,7 @@ struct DVEBench: ParsableCommand {
         // Every read of a DVEBench HDF5 file goes through a child process first (`IsolatedRead`),
         // except in that child.
         if CommandLine.arguments.dropFirst().first != "probe-file" {
-            IsolatedRead.install(helperExecutable: Submit.executablePath)
+            IsolatedRead.install(helperExecutable: CommandSupport.executablePath)
         }
         main(nil)
     }

@@ -23,8 +23,7 @@ struct Merge: ParsableCommand {
     }
 
     func run() throws {
-        let folder = (output as NSString).deletingLastPathComponent
-        let lock = try CommandSupport.lockOutput(folder.isEmpty ? "." : folder, command: "merge")
+        let lock = try CommandSupport.lockOutput(folderOf: output, command: "merge")
         defer { withExtendedLifetime(lock) {} }
         do {
             let provenance = Provenance.current(command: commandLine, threads: 1)

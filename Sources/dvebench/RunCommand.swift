@@ -57,6 +57,19 @@ enum CommandSupport {
         }
     }
 
+    /// This binary: what `submit`'s tasks run, and the reader process of `IsolatedRead`.
+    static var executablePath: String {
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+        let first = CommandLine.arguments[0]
+        return first.hasPrefix("/") ? first : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(first).path
+    }
+
+    /// The lock of the folder `file` is written into (`merge`'s output, `bless`'s expected file).
+    static func lockOutput(folderOf file: String, command: String) throws -> OutputLock {
+        let folder = (file as NSString).deletingLastPathComponent
+        return try lockOutput(folder.isEmpty ? "." : folder, command: command)
+    }
+
     /// The output folder's lock (`OutputLock`), or exit 1 naming the process that holds it.
     static func lockOutput(_ directory: String, command: String) throws -> OutputLock {
         do {

@@ -62,7 +62,7 @@ struct Submit: ParsableCommand {
         if taskCount < tasks { say("\(ids.count) rows: \(taskCount) tasks instead of \(tasks) (a task runs at least one row)") }
         let output = out.hasPrefix("/") ? out : here.appendingPathComponent(out).standardizedFileURL.path
         let submission = SlurmSubmission(
-            executable: Self.executablePath, repository: here.path, runArguments: settings.arguments(absoluteAgainst: here),
+            executable: CommandSupport.executablePath, repository: here.path, runArguments: settings.arguments(absoluteAgainst: here),
             output: output, tasks: taskCount, cpusPerTask: cpusPerTask, partition: partition, time: time, memory: mem,
             account: account, extraSbatchArguments: sbatchArg)
         if dryRun {
@@ -111,12 +111,6 @@ struct Submit: ParsableCommand {
 
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
-    /// This binary, so the tasks run the build that wrote their scripts.
-    static var executablePath: String {
-        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
-        let first = CommandLine.arguments[0]
-        return first.hasPrefix("/") ? first : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(first).path
-    }
 }
 
 /// The one place that calls `sbatch`.

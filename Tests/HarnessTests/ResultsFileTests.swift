@@ -11,7 +11,7 @@ import Testing
             ResultsFixtures.finished("T01/a/matching", metrics: [MetricValue(name: "same_identity", value: 1.25)]),
             ResultsFixtures.finished("T01/a", metrics: [
                 MetricValue(name: "iod_error", value: 7.125, standardDeviation: 0.5, runs: 3),
-                MetricValue(name: "different_identity", value: 5e-324),  // the smallest subnormal, bit for bit
+                MetricValue(name: "different_identity", value: .leastNonzeroMagnitude),  // the smallest subnormal, bit for bit
                 MetricValue(name: "b_first_by_name", value: -0.0),
             ], figures: ResultsFixtures.figures()),
             ResultsFixtures.skipped("T02/celeba-smallnet-16d/matching"),

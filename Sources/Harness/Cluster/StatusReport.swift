@@ -30,18 +30,20 @@ public struct StatusReport: Sendable, Equatable {
             }
             return StatusReport(lines: lines)
         }
-        let status = try RunStatus.read(from: outputDirectory)
-        let resultsPath = (outputDirectory as NSString).appendingPathComponent(Runner.resultsFileName)
-        guard status != nil || FileManager.default.fileExists(atPath: resultsPath) else {
+        let ran = [RunStatus.fileName, Runner.resultsFileName].contains {
+            FileManager.default.fileExists(atPath: (outputDirectory as NSString).appendingPathComponent($0))
+        }
+        guard ran else {
             throw StatusFileError(path: outputDirectory, reason: "no \(SubmissionRecord.fileName), \(RunStatus.fileName) or \(Runner.resultsFileName): nothing has run here")
         }
-        return StatusReport(lines: try readFolder(outputDirectory, plannedRows: nil, shard: status?.shard, now: now,
-                                                  staleAfter: staleAfter))
+        return StatusReport(lines: try readFolder(outputDirectory, plannedRows: nil, shard: nil, now: now, staleAfter: staleAfter))
     }
 
+    /// `shard`: the submission's name for the folder; nil takes the run's own (`--shard`), if any.
     private static func readFolder(_ folder: String, plannedRows: [String]?, shard: String?, now: Date,
                                    staleAfter: TimeInterval) throws -> [Line] {
         let status = try RunStatus.read(from: folder)
+        let shard = shard ?? status?.shard
         let resultsPath = (folder as NSString).appendingPathComponent(Runner.resultsFileName)
         let results = try ResultsFile.load(resultsPath)
         let recorded = Dictionary(results?.rows.map { ($0.id, $0) } ?? [], uniquingKeysWith: { _, last in last })

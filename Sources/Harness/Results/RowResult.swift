@@ -70,6 +70,9 @@ public struct MetricValue: Sendable, Equatable {
         self.standardDeviation = standardDeviation
         self.runs = runs
     }
+
+    /// Value and standard deviation are both finite: the only metrics a run records as finished.
+    public var isFinite: Bool { value.isFinite && (standardDeviation?.isFinite ?? true) }
 }
 
 /// An 8-bit RGB picture, row-major interleaved (`height × width × 3`).

@@ -24,9 +24,6 @@ public enum Interruption {
         signalNumber.store(signal, ordering: .releasing)
     }
 
-    /// Clears a request (tests only: a real process ends after one).
-    public static func reset() { signalNumber.store(0, ordering: .releasing) }
-
     /// Routes SIGTERM and SIGINT into a stop request. Should nothing pick the request up within
     /// `grace` seconds (a long evaluation), the process exits with 128 + signal; Slurm's default
     /// KillWait is 30 s, so 20 s still ends the process on our terms. A second signal exits at once.

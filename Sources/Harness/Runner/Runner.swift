@@ -207,7 +207,7 @@ public final class Runner {
         curve = embedding.curve
         do {
             let outcome = try execution.run(manifest, embedding: embedding, progress: progress)
-            if let bad = outcome.metrics.first(where: { !$0.value.isFinite || !($0.standardDeviation?.isFinite ?? true) }) {
+            if let bad = outcome.metrics.first(where: { !$0.isFinite }) {
                 // A NaN is never a result: it would compare as a number in some tools and not others.
                 return result(.failed(message: "\(manifest.protocol.kind): metric \(bad.name) is \(bad.value) (std \(bad.standardDeviation.map { "\($0)" } ?? "none")); the row is not recorded as finished"),
                               details: embedding.details, seeds: embedding.seeds)
