@@ -2,7 +2,7 @@
 SWIFT ?= swift
 THREADS ?= $(shell nproc)
 
-.PHONY: reproduce reproduce-quick test test-slurm test-kill build deps golden bench clean
+.PHONY: reproduce reproduce-quick test test-slurm test-kill fuzz-smoke build deps golden bench clean
 
 deps:
 	@scripts/install-system-packages.sh
@@ -33,6 +33,11 @@ test-slurm: build
 # writes, and the final numbers against an uninterrupted run's.
 test-kill: build
 	scripts/test-kill.sh
+
+# Every libFuzzer target (checkpoints, images, manifests, datasets' annotations, DVEBench's HDF5
+# files) for a few seconds each under AddressSanitizer; Fuzz/README.md has the long runs.
+fuzz-smoke: deps
+	Fuzz/smoke.sh
 
 golden: build
 	.build/release/dvebench golden verify --threads $(THREADS) Tests/Fixtures/golden

@@ -1,20 +1,23 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Fuzzing for TorchFormat's restricted unpickler and container readers, kept out of the main package so
-// `make test` never builds it. Sources/TorchFormat, Sources/Tensors and Sources/CBLAS are symlinks to
-// the main package's (the main package exports no TorchFormat product to depend on). Build and run with
-// ./run.sh, which adds -sanitize=fuzzer,address.
+// libFuzzer targets for every kind of input DVEBench reads from others: checkpoints (.pth), images
+// (JPEG, PNG), manifests, DVEBench's HDF5 files (results, expected, trajectories, eval warps) and the
+// datasets' annotation text and MAT v5 files. Kept out of the main package so `make test` never
+// builds it; it depends on the main package by path and reaches internal parsers with
+// `@testable import`, which is why run.sh builds with -enable-testing next to
+// -sanitize=fuzzer,address. See README.md.
 let package = Package(
-    name: "TorchFormatFuzz",
+    name: "DVEBenchFuzz",
     dependencies: [
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(name: "DVEBench", path: ".."),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas"),
-        .target(name: "Tensors", dependencies: ["CBLAS"]),
-        .target(name: "TorchFormat", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
         .target(name: "CFuzzerDriver"),
-        .executableTarget(name: "TorchFormatFuzz", dependencies: ["TorchFormat", "CFuzzerDriver"]),
+        .executableTarget(name: "Fuzzers", dependencies: [
+            "CFuzzerDriver",
+            .product(name: "Harness", package: "DVEBench"),
+            .product(name: "Landmarks", package: "DVEBench"),
+        ]),
     ]
 )

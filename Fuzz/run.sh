@@ -1,20 +1,28 @@
 #!/bin/sh
-# Builds the libFuzzer target with AddressSanitizer and runs it on a corpus seeded with the golden
-# checkpoint files.
-#   Fuzz/run.sh [runs] [extra libFuzzer flags…]        runs: default 200000
-#   SEEDS=small (default): the two zoo files, inputs ≤ 64 KiB — thousands of executions a second
-#   SEEDS=all: also the 1.4 MB and 5.4 MB SmallNet checkpoints — ~40 executions a second
-# Exits non-zero when libFuzzer finds a crash; the reproducer is left in Fuzz/findings/.
+# Builds the libFuzzer targets with AddressSanitizer (and LeakSanitizer) and runs one of them on a
+# corpus seeded by the target itself (`Fuzzers seeds TARGET DIR`, from the repository's fixtures).
+#   Fuzz/run.sh TARGET [runs] [extra libFuzzer flags…]     runs: default 200000
+#   TARGET: pth, image, manifest, datasets, hdf5 (see README.md)
+#   Fuzz/run.sh TARGET 0 -max_total_time=4                 a time-boxed smoke (what smoke.sh does)
+# Exits non-zero when libFuzzer finds a crash, a leak or a hang; the input is left in Fuzz/findings/.
 set -eu
 cd "$(dirname "$0")"
+TARGET="${1:?usage: run.sh TARGET [runs] [libFuzzer flags…]}"; shift
 RUNS="${1:-200000}"; [ $# -gt 0 ] && shift
-SEEDS="${SEEDS:-small}"
-swift build -c release --scratch-path .build -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
-CORPUS=".corpus-$SEEDS"; mkdir -p "$CORPUS" findings
-if [ "$SEEDS" = all ]; then
-    cp ../Tests/Fixtures/golden/checkpoints/*.pth "$CORPUS"/; MAXLEN=6000000
-else
-    cp ../Tests/Fixtures/golden/checkpoints/zoo-*.pth "$CORPUS"/; MAXLEN=65536
+if [ -z "${NO_BUILD:-}" ]; then
+    swift build -c release --scratch-path .build -Xswiftc -sanitize=fuzzer,address -Xswiftc -enable-testing \
+        -Xswiftc -use-ld=lld >&2
 fi
-exec .build/release/TorchFormatFuzz "$CORPUS" -runs="$RUNS" -max_len="$MAXLEN" -timeout=20 -rss_limit_mb=4096 \
-    -artifact_prefix=findings/ -print_final_stats=1 "$@"
+CORPUS=".corpus-$TARGET"; mkdir -p "$CORPUS" findings
+# The seeds are rewritten every run (cheap), so a corpus from an older build still starts from them.
+.build/release/Fuzzers seeds "$TARGET" "$CORPUS" >&2
+case "$TARGET" in
+    hdf5) MAXLEN=160000 ;;      # the seed files are ≤ 101 KB
+    datasets) MAXLEN=16384 ;;
+    *) MAXLEN=65536 ;;
+esac
+if [ "$RUNS" = 0 ]; then RUNS_FLAG=""; else RUNS_FLAG="-runs=$RUNS"; fi
+export LSAN_OPTIONS="suppressions=$(pwd)/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# -rss_limit_mb: a decoded image may legitimately reach ImageCodec.maxPixelCount (2^28 pixels, 768 MiB).
+exec .build/release/Fuzzers "$TARGET" "$CORPUS" $RUNS_FLAG -max_len="$MAXLEN" -timeout=20 -rss_limit_mb=2048 \
+    -malloc_limit_mb=1024 -artifact_prefix="findings/$TARGET-" -print_final_stats=1 "$@"

@@ -45,6 +45,12 @@ public enum EvalWarpsFile {
     /// Loads one file. The returned `EvaluationWarps.name` is the file's last path component.
     public static func load(path: String) throws(EvalWarpsFileError) -> EvaluationWarps {
         let name = URL(fileURLWithPath: path).lastPathComponent
+        // Eval warps may come from others (a shared `expected/`), and libhdf5 can crash on a
+        // malformed file: the command line reads it in a child process first (`IsolatedRead`).
+        do throws(ResultsFileError) { try IsolatedRead.check(path, kind: IsolatedRead.evalWarpsKind) } catch {
+            guard case .damaged(_, let problem) = error else { throw .unreadable(file: path, underlying: "\(error)") }
+            throw .unreadable(file: path, underlying: problem)
+        }
         let file: HDF5File
         do { file = try HDF5File.open(path) } catch { throw .unreadable(file: path, underlying: "\(error)") }
         defer { file.close() }

@@ -10,7 +10,7 @@ struct ProbeFile: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "The file's kind (dvebench-results, dvebench-expected, dvebench-trajectories, dvebench-model).")
+    @Option(help: "The file's kind (dvebench-results, dvebench-expected, dvebench-trajectories, dvebench-model, eval-warps, training-checkpoint, hdf5).")
     var kind: String
 
     @Argument(help: "The file.")

@@ -45,9 +45,21 @@ struct RunSettings: ParsableArguments {
     @Option(help: ArgumentHelp("Evaluate each trained embedding's matching metrics at these iterations (comma-separated; the last iteration is always one): its learning curve, stored in results.h5.", valueName: "iterations"))
     var curve: String?
 
+    @Option(help: ArgumentHelp("Refuse to start when a row's estimated peak memory exceeds this (e.g. 8G, 512M; default: what the machine has available).", valueName: "size"))
+    var maxMemory: String?
+
     func validate() throws {
         _ = try runMode()
         _ = try runScale()
+        _ = try memoryBudget()
+    }
+
+    func memoryBudget() throws -> Int? {
+        guard let maxMemory else { return nil }
+        guard let bytes = MemorySize.parse(maxMemory) else {
+            throw ValidationError("--max-memory \(maxMemory): expected a size such as 8G, 512M or 1.5GiB")
+        }
+        return bytes
     }
 
     func runMode() throws -> RunMode {
@@ -88,6 +100,7 @@ struct RunSettings: ParsableArguments {
             outputDirectory: out, repositoryRoot: repository, threads: threads, shard: shard, force: force,
             command: commandLine)
         options.shippedModelsDirectory = repository.appendingPathComponent(Reproduction.shippedModels).path
+        options.maxMemory = try memoryBudget()
         return options
     }
 
@@ -110,6 +123,7 @@ struct RunSettings: ParsableArguments {
         if let regressionBatch { arguments += ["--regression-batch", String(regressionBatch)] }
         if let trainingSeed { arguments += ["--training-seed", String(trainingSeed)] }
         if let curve { arguments += ["--curve", curve] }
+        if let maxMemory { arguments += ["--max-memory", maxMemory] }
         return arguments
     }
 }

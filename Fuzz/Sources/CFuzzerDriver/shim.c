@@ -1,1 +1,2 @@
-// Declarations only; the symbol comes from libFuzzer (-sanitize=fuzzer).
+// Declarations only; the symbols come from libFuzzer and AddressSanitizer (-sanitize=fuzzer,address).
+#include "CFuzzerDriver.h"

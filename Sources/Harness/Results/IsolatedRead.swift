@@ -27,7 +27,7 @@ public enum IsolatedRead {
     /// Throws unless a child process reads `path` as a `kind` file without crashing, hanging or
     /// failing; a no-op without a helper, or for a file that does not exist (the in-process read
     /// reports that with its usual message).
-    static func check(_ path: String, kind: String) throws(ResultsFileError) {
+    public static func check(_ path: String, kind: String) throws(ResultsFileError) {
         guard let executable = helperExecutable, FileManager.default.fileExists(atPath: path) else { return }
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
@@ -75,6 +75,8 @@ public enum IsolatedRead {
     /// read object by object (a descriptor cache), which is how the crash-consistency test checks
     /// that no reader ever meets a half-written file.
     public static let trainingCheckpointKind = "training-checkpoint"
+    /// An `expected/eval-warps/<set>.h5` file (`EvalWarpsFile`).
+    public static let evalWarpsKind = "eval-warps"
     public static let anyHDF5Kind = "hdf5"
 
     /// Opens `path` and reads every dataset of every group.
@@ -103,6 +105,7 @@ public enum IsolatedRead {
         case TrajectoryFile.kind: _ = try TrajectoryFile.load(path)
         case ShippedModel.kind: _ = try ShippedModel.load(path)
         case trainingCheckpointKind: _ = try HDF5CheckpointStore(path: path).load()
+        case evalWarpsKind: _ = try EvalWarpsFile.load(path: path)
         case anyHDF5Kind: try readEveryObject(path)
         default: throw ResultsFileError.damaged(file: path, problem: "no reader for files of kind '\(kind)'")
         }

@@ -51,6 +51,9 @@ public struct RunnerOptions: Sendable {
     /// Asked before each row and each training iteration: a signal number when the run must stop
     /// (checkpointing a training first), nil to go on. The process's SIGTERM/SIGINT by default.
     public var stopRequest: @Sendable () -> Int32? = { Interruption.requested }
+    /// `--max-memory`: the most a row may need (`MemoryEstimate`); nil: what the machine has
+    /// available when the run starts.
+    public var maxMemory: Int?
 
     public init(mode: RunMode, scale: RunScale, dataRoot: String? = nil, checkpointsDirectory: String? = nil,
                 outputDirectory: String, repositoryRoot: URL, threads: Int, shard: Shard? = nil, force: Bool = false,
@@ -138,6 +141,9 @@ public final class Runner {
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)
+        let estimates = try checkMemory(todo.filter { row in
+            options.force || !(results.rows.first { $0.id == row.manifest.id }.map { reusable($0, for: row) } ?? false)
+        })
         results.request(todo.map(\.manifest.id))
         let status = RunStatusRecorder(directory: options.outputDirectory, rowIDs: todo.map(\.manifest.id), shard: options.shard)
         defer { status.end() }
@@ -153,7 +159,8 @@ public final class Runner {
             status.set(id, .running)
             let result: RowResult
             do {
-                result = try runRow(row) { progress in
+                MemoryPeak.reset()
+                result = try runRow(row, estimate: estimates[id]) { progress in
                     status.progress(id, progress.summary)
                     events(.rowProgress(id: id, progress))
                 }
@@ -173,6 +180,22 @@ public final class Runner {
         return results
     }
 
+    /// Fails the run before its first row when a row would need more memory than `--max-memory`
+    /// or the machine has: better at once, with the estimate, than swapping or being killed later.
+    /// Returns the estimates by row id.
+    private func checkMemory(_ rows: [LoadedManifest]) throws -> [String: MemoryEstimate] {
+        let planner = MemoryPlanner(resolver: resolver, mode: options.mode)
+        let estimates = rows.map { planner.estimate($0.manifest) }
+        let budget: (bytes: Int, source: String)? = options.maxMemory.map { ($0, "--max-memory") } ?? MemorySize.available()
+        if let budget {
+            let over = estimates.filter { $0.total > budget.bytes }
+            if !over.isEmpty {
+                throw RunnerError.memoryBudget(rows: over.map(\.description), budget: budget.bytes, source: budget.source)
+            }
+        }
+        return Dictionary(estimates.map { ($0.row, $0) }) { first, _ in first }
+    }
+
     private func reusable(_ earlier: RowResult, for row: LoadedManifest) -> Bool {
         earlier.status == .finished && earlier.manifestSHA256 == row.sha256 && earlier.mode == options.mode.rawValue
             && earlier.scale == options.scale.name && earlier.dataSource == resolver.description
@@ -181,7 +204,8 @@ public final class Runner {
 
     /// Runs one row; an interruption (`RunInterrupted`) is the only error that leaves it, so that an
     /// interrupted row is never recorded as failed.
-    private func runRow(_ row: LoadedManifest, progress: @escaping (RowProgress) -> Void) throws -> RowResult {
+    private func runRow(_ row: LoadedManifest, estimate: MemoryEstimate?,
+                        progress: @escaping (RowProgress) -> Void) throws -> RowResult {
         let start = Date()
         let manifest = row.manifest
         var curve: LearningCurve?
@@ -189,6 +213,9 @@ public final class Runner {
                     seeds: [UInt64] = []) -> RowResult {
             var details = details
             if let seed = options.scale.trainingSeed { details[RunScale.seedOverrideDetail] = String(seed) }
+            // What the row was expected to need, and what it took: the evidence behind MemoryEstimate.
+            if let estimate { details[MemoryEstimate.estimateDetail] = String(estimate.total) }
+            if let peak = MemoryPeak.current() { details[MemoryEstimate.peakDetail] = String(peak) }
             return RowResult(id: manifest.id, manifestSHA256: row.sha256, status: status, metrics: outcome?.metrics ?? [],
                       mode: options.mode.rawValue, scale: options.scale.name, dataSource: resolver.description,
                       seeds: seeds + (outcome?.seeds ?? []), wallSeconds: Date().timeIntervalSince(start),

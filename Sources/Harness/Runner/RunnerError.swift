@@ -8,6 +8,8 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidShard(String)
     case noRowsSelected(String)
     case resultsFile(path: String, reason: String)
+    /// Rows whose estimated peak memory exceeds the budget (`MemoryEstimate.description` each).
+    case memoryBudget(rows: [String], budget: Int, source: String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,10 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidShard(let text): "--shard \(text): expected i/n with 1 ≤ i ≤ n"
         case .noRowsSelected(let what): "no manifest rows selected by \(what)"
         case .resultsFile(let path, let reason): "\(path): \(reason)"
+        case .memoryBudget(let rows, let budget, let source):
+            "\(rows.count) row(s) would need more memory than \(source) allows (\(MemorySize.describe(budget))); nothing was run:\n"
+                + rows.map { "  \($0)" }.joined(separator: "\n")
+                + "\nRun them on a machine with more memory, pass a larger --max-memory, or lower --batch-pairs."
         }
     }
 }
