@@ -120,6 +120,7 @@ struct EveryFolderTests {
         let intact = Fixtures.repro.appendingPathComponent("results-intact.h5").path
         let json = try Self.run(["diff", intact, "--format", "json", "--repository", Self.repository.path], in: outside, environment: Self.noHome)
         #expect(json.status == 0, "\(json.output)")
+        #expect(json.output.contains("\"row_id\" : \"S01/"), "row ids keep their slashes unescaped: \(json.output.prefix(600))")
         let document = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
         let metrics = try #require(document["metrics"] as? [[String: Any]])
         #expect(!metrics.isEmpty && metrics.allSatisfy { Set($0.keys) == Set(DiffExport.columns) })

@@ -140,7 +140,7 @@ public struct DiffExport: Sendable {
             "notes": report.notes, "metrics": metrics,
         ]
         // Sorted keys: the same diff gives the same bytes.
-        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) else {
+        guard let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else {
             // Only strings, finite numbers, null, arrays and dictionaries are put in, which always serialise.
             preconditionFailure("DiffExport: the JSON document did not serialise")
         }
