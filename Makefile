@@ -1,14 +1,29 @@
 # The two commands of the quick start are `make reproduce` and `make test`.
 SWIFT ?= swift
 THREADS ?= $(shell nproc)
+PREFIX ?= /usr/local
 
-.PHONY: reproduce reproduce-quick test test-slurm test-kill fuzz-smoke build deps golden bench clean
+.PHONY: reproduce reproduce-quick test test-slurm test-kill fuzz-smoke build install deps golden bench clean
 
 deps:
 	@scripts/install-system-packages.sh
 
 build: deps
 	$(SWIFT) build -c release --product dvebench
+
+# PREFIX/bin/dvebench, with the repository's manifests/ and expected/ in PREFIX/share/dvebench
+# (where the binary looks when no repository is found from the current folder or $DVEBENCH_HOME),
+# and shell completions for bash, zsh and fish. Rerun after pulling: it replaces the shared copy.
+install: build
+	install -d "$(PREFIX)/bin" "$(PREFIX)/share/dvebench" "$(PREFIX)/share/bash-completion/completions" \
+		"$(PREFIX)/share/zsh/site-functions" "$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 755 .build/release/dvebench "$(PREFIX)/bin/dvebench"
+	rm -rf "$(PREFIX)/share/dvebench/manifests" "$(PREFIX)/share/dvebench/expected"
+	cp -R manifests expected "$(PREFIX)/share/dvebench/"
+	"$(PREFIX)/bin/dvebench" --generate-completion-script bash > "$(PREFIX)/share/bash-completion/completions/dvebench"
+	"$(PREFIX)/bin/dvebench" --generate-completion-script zsh > "$(PREFIX)/share/zsh/site-functions/_dvebench"
+	"$(PREFIX)/bin/dvebench" --generate-completion-script fish > "$(PREFIX)/share/fish/vendor_completions.d/dvebench.fish"
+	@echo "installed $$("$(PREFIX)/bin/dvebench" --version) in $(PREFIX)"
 
 # The main job: the synthetic seed tables on SynthFaces (no dataset, no checkpoint needed),
 # diffed against expected/synthetic.h5; exits with the diff's code (0 within tolerance).

@@ -41,7 +41,10 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CTurboJPEG", "CPNG"]),
         .target(name: "Landmarks", dependencies: ["Tensors", "ImageIO"]),
         .target(name: "TorchFormat", dependencies: ["Tensors", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
-        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO", "TorchFormat", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Harness", dependencies: ["Landmarks", "Tensors", "HDF5", "ImageIO", "TorchFormat", .product(name: "Yams", package: "Yams")],
+                plugins: ["BuildCommit"]),
+        // The git commit of the build, for `dvebench --version` and provenance (BuildInfo).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         .executableTarget(
             name: "dvebench",
             dependencies: [

@@ -69,57 +69,12 @@ extension BatchNorm2d {
         }
     }
 
-    /// dx = γ·invStd·(dŷ − mean(dŷ) − x̂·mean(dŷ·x̂)) with dŷ = dy where output > 0, else 0.
-    /// `gradOutput` and `gradInput` may be the same memory: each element is read before it is written.
+    /// `normalizationBackward` with the gradient passing where the output is > 0.
     private func reluBackward(input: Tensor, output: Tensor, statistics: NormalizationStatistics,
                               gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
-        let (n, c, h, w) = input.nchw
-        let plane = h * w
-        let m = Double(n * plane)
-        var dGamma = [Float](repeating: 0, count: c)
-        var dBeta = [Float](repeating: 0, count: c)
-        let gamma = weight.value.storage
-        let mean = statistics.mean, invStd = statistics.invStd
-        let gys = SharedConstPointer(gradOutput), gxs = SharedPointer(gradInput)
-        input.withUnsafeBufferPointer { x in
-            output.withUnsafeBufferPointer { y in
-                dGamma.withUnsafeMutableBufferPointer { dg in
-                    dBeta.withUnsafeMutableBufferPointer { db in
-                        let xs = SharedConstPointer(x.baseAddress!), ys = SharedConstPointer(y.baseAddress!)
-                        let dgs = SharedPointer(dg.baseAddress!), dbs = SharedPointer(db.baseAddress!)
-                        parallelChunks(total: c) { _, channels in
-                            for ch in channels {
-                                let mu = mean[ch], inv = invStd[ch]
-                                var sumDy = 0.0, sumDyXhat = 0.0
-                                for b in 0..<n {
-                                    let off = (b * c + ch) * plane
-                                    for i in 0..<plane where ys[off + i] > 0 {
-                                        let dy = Double(gys[off + i])
-                                        sumDy += dy
-                                        sumDyXhat += dy * Double((xs[off + i] - mu) * inv)
-                                    }
-                                }
-                                dgs[ch] = Float(sumDyXhat)
-                                dbs[ch] = Float(sumDy)
-                                let scale = gamma[ch] * inv
-                                let meanDy = Float(sumDy / m), meanDyXhat = Float(sumDyXhat / m)
-                                for b in 0..<n {
-                                    let off = (b * c + ch) * plane
-                                    for i in 0..<plane {
-                                        let dy: Float = ys[off + i] > 0 ? gys[off + i] : 0
-                                        let xhat = (xs[off + i] - mu) * inv
-                                        gxs[off + i] = scale * (dy - meanDy - xhat * meanDyXhat)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        for ch in 0..<c {
-            weight.grad[flat: ch] += dGamma[ch]
-            bias.grad[flat: ch] += dBeta[ch]
+        output.withUnsafeBufferPointer { y in
+            normalizationBackward(input: input, statistics: statistics, gate: PositiveOutputGate(output: SharedConstPointer(y.baseAddress!)),
+                                  gradOutput: gradOutput, gradInput: gradInput)
         }
     }
 }

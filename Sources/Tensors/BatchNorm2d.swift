@@ -17,7 +17,7 @@ public final class BatchNorm2d: Layer {
 
     private var output = Tensor.empty
     private var gradInput = Tensor.empty
-    private var saved: (input: Tensor, mean: [Float], invStd: [Float])?
+    private var saved: (input: Tensor, statistics: NormalizationStatistics)?
 
     public init(channels: Int, eps: Float = 1e-5, momentum: Float = 0.1) {
         self.channels = channels
@@ -42,9 +42,8 @@ public final class BatchNorm2d: Layer {
         output.prepare(shape: input.shape)
         let plane = h * w
         let statistics = training ? batchStatisticsUpdatingRunningValues(input) : runningStatistics()
-        let mean = statistics.mean, invStd = statistics.invStd
-        normalise(input, mean: mean, invStd: invStd, n: n, c: c, plane: plane)
-        saved = training ? (input, mean, invStd) : nil
+        normalise(input, mean: statistics.mean, invStd: statistics.invStd, n: n, c: c, plane: plane)
+        saved = training ? (input, statistics) : nil
         return output
     }
 
@@ -68,58 +67,16 @@ public final class BatchNorm2d: Layer {
 
     /// dx = γ·invStd · (dy − mean(dy) − x̂·mean(dy·x̂)), with x̂ the normalised input (batch statistics).
     public func backward(_ gradOutput: Tensor) -> Tensor {
-        guard let (input, mean, invStd) = saved else {
+        guard let (input, statistics) = saved else {
             preconditionFailure("BatchNorm2d.backward without a training forward")
         }
         saved = nil
-        let (n, c, h, w) = input.nchw
-        let plane = h * w
-        let m = Double(n * plane)
         gradInput.prepare(shape: input.shape)
-        var dGamma = [Float](repeating: 0, count: c)
-        var dBeta = [Float](repeating: 0, count: c)
-        let gamma = weight.value.storage
-        input.withUnsafeBufferPointer { x in
-            gradOutput.withUnsafeBufferPointer { gy in
-                gradInput.withUnsafeMutableBufferPointer { gx in
-                    dGamma.withUnsafeMutableBufferPointer { dg in
-                        dBeta.withUnsafeMutableBufferPointer { db in
-                            let xs = SharedConstPointer(x.baseAddress!), gys = SharedConstPointer(gy.baseAddress!)
-                            let gxs = SharedPointer(gx.baseAddress!)
-                            let dgs = SharedPointer(dg.baseAddress!), dbs = SharedPointer(db.baseAddress!)
-                            parallelChunks(total: c) { _, channels in
-                                for ch in channels {
-                                    let mu = mean[ch], inv = invStd[ch]
-                                    var sumDy = 0.0, sumDyXhat = 0.0
-                                    for b in 0..<n {
-                                        let off = (b * c + ch) * plane
-                                        for i in 0..<plane {
-                                            let dy = Double(gys[off + i])
-                                            sumDy += dy
-                                            sumDyXhat += dy * Double((xs[off + i] - mu) * inv)
-                                        }
-                                    }
-                                    dgs[ch] = Float(sumDyXhat)
-                                    dbs[ch] = Float(sumDy)
-                                    let scale = gamma[ch] * inv
-                                    let meanDy = Float(sumDy / m), meanDyXhat = Float(sumDyXhat / m)
-                                    for b in 0..<n {
-                                        let off = (b * c + ch) * plane
-                                        for i in 0..<plane {
-                                            let xhat = (xs[off + i] - mu) * inv
-                                            gxs[off + i] = scale * (gys[off + i] - meanDy - xhat * meanDyXhat)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+        gradOutput.withUnsafeBufferPointer { gy in
+            gradInput.withUnsafeMutableBufferPointer { gx in
+                normalizationBackward(input: input, statistics: statistics, gate: UngatedGradient(),
+                                      gradOutput: gy.baseAddress!, gradInput: gx.baseAddress!)
             }
-        }
-        for ch in 0..<c {
-            weight.grad[flat: ch] += dGamma[ch]
-            bias.grad[flat: ch] += dBeta[ch]
         }
         return gradInput
     }

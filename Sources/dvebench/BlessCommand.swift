@@ -17,22 +17,25 @@ struct Bless: ParsableCommand {
     @Option(help: "Results of the same rows run another way (e.g. --threads 1); widens each tolerance to twice the spread. Repeatable.")
     var spread: [String] = []
 
-    @Option(help: "The expected file to write.")
-    var expected = "expected/synthetic.h5"
+    @Option(name: .customLong("expected"), help: ArgumentHelp("The expected file to write (default: the repository's expected/synthetic.h5).", valueName: "file"))
+    var expectedFile: String?
 
-    @Option(help: "The manifests the rows ran from (tolerances, row keys).")
-    var manifests = "manifests"
+    @OptionGroup var manifests: ManifestsOption
 
     @Flag(help: "Bless even when already-blessed numbers moved beyond tolerance.")
     var force = false
 
+    @OptionGroup var repository: RepositoryOptions
+
     func run() throws {
+        let root = try repository.root(command: "bless")
+        let expected = root.path(expectedFile, orDefault: "expected/synthetic.h5")
         let lock = try CommandSupport.lockOutput(folderOf: expected, command: "bless")
         defer { withExtendedLifetime(lock) {} }
         let plan: BlessPlan
         do {
             plan = try BlessPlan.prepare(resultsPath: results, expectedPath: expected,
-                                         manifests: try manifestsByID(manifests), spreadPaths: spread)
+                                         manifests: try manifestsByID(manifests.directory(repository: root), repository: root), spreadPaths: spread)
         } catch let error as BlessError {
             throw fail("bless", error, code: error.exitCode)
         } catch {

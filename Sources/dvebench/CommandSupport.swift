@@ -19,7 +19,7 @@ func say(_ line: String) {
 var commandLine: String { CommandLine.arguments.joined(separator: " ") }
 
 /// Every manifest under `directory` (validated), by row id: the diff needs each row's tolerances.
-func manifestsByID(_ directory: String) throws -> [String: Manifest] {
-    let loader = ManifestLoader(repositoryRoot: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
-    return try loader.load(folder: directory).byID
+/// The eval-warps files they name are checked in `repository`.
+func manifestsByID(_ directory: String, repository: URL) throws -> [String: Manifest] {
+    try ManifestLoader(repositoryRoot: repository).load(folder: directory).byID
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 
 struct Diff: ParsableCommand {
@@ -11,7 +12,9 @@ struct Diff: ParsableCommand {
         EXPECTED_DIR/synthetic.h5, where they are keyed <scale>/<row id>. Exit status: 0 all \
         compared metrics within tolerance (missing expected numbers are listed, not failed), 2 any \
         regression or row that did not finish (failed, skipped, or requested of the run and not \
-        in the file), 4 improvements only, 1 an error (such as a damaged file).
+        in the file), 4 improvements only, 1 an error (such as a damaged file). --format json or \
+        csv gives one record per metric for other tools (docs/results.md, "Machine-readable diff"); \
+        the default is text. The exit status is the same in every format.
         """
     )
 
@@ -21,26 +24,28 @@ struct Diff: ParsableCommand {
     @Option(help: "Compare every row with this expected file instead of the default ones.")
     var expected: String?
 
-    @Option(help: "Where the default expected files are.")
-    var expectedDir = "expected"
+    @OptionGroup var inputs: ExpectedInputOptions
 
-    @Option(help: "The manifests the rows ran from (tolerances, polarity).")
-    var manifests = "manifests"
+    @OptionGroup var format: ResultsFormatOption
 
-    @Flag(help: "Print only lines that are not a pass, then the summary.")
+    @Flag(help: "Leave out lines that pass (the summary and the exit status still count them).")
     var quiet = false
 
+    @OptionGroup var repository: RepositoryOptions
+
     func run() throws {
-        let report: DiffReport
+        let root = try repository.root(command: "diff")
+        let export: DiffExport
         do {
-            report = try ResultDiff.run(resultsPath: results, expectedPath: expected, expectedDirectory: expectedDir,
-                                        manifests: try manifestsByID(manifests))
+            let manifests = try manifestsByID(inputs.manifests.directory(repository: root), repository: root)
+            let (set, report) = try ResultDiff.runKeepingResults(
+                resultsPath: results, expectedPath: expected, expectedDirectory: inputs.expectedDirectory(repository: root),
+                manifests: manifests)
+            export = DiffExport(report: report, results: set, manifests: manifests, resultsPath: results)
         } catch {
             throw fail("diff", error)
         }
-        let table = DiffTable(report)
-        for line in table.lines(includePassing: !quiet) { print(line) }
-        print(table.summary)
-        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+        FileHandle.standardOutput.write(Data(export.render(format.format(default: .text), includePassing: !quiet).utf8))
+        if export.report.exitCode != 0 { throw ExitCode(export.report.exitCode) }
     }
 }

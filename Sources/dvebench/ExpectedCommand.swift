@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Harness
 
 /// `dvebench expected …`: the files of published numbers the diff compares against.
@@ -21,13 +22,18 @@ extension ExpectedCommand {
             """
         )
 
-        @Argument(help: "The paper-tables JSON.")
-        var source = "expected/sources/paper-tables.json"
+        @Argument(help: ArgumentHelp("The paper-tables JSON (default: the repository's expected/sources/paper-tables.json).", valueName: "source"))
+        var source: String?
 
-        @Option(help: "The HDF5 file to write.")
-        var out = "expected/paper.h5"
+        @Option(help: ArgumentHelp("The HDF5 file to write (default: the repository's expected/paper.h5).", valueName: "file"))
+        var out: String?
+
+        @OptionGroup var repository: RepositoryOptions
 
         func run() throws {
+            let root = try repository.root(command: "expected import-paper")
+            let source = root.path(self.source, orDefault: "expected/sources/paper-tables.json")
+            let out = root.path(self.out, orDefault: "expected/paper.h5")
             do {
                 let (rows, numbers) = try PaperExpectedImport.run(jsonPath: source, outputPath: out)
                 print("\(out): \(rows) rows, \(numbers) numbers")

@@ -17,15 +17,14 @@ extension Golden {
             Prints one line per check: file, check, max abs error, max error relative to max|ref|, \
             tolerance and PASS or FAIL. Files this build cannot recompute are listed as NOT COVERED; \
             they never count as passing. Exits 0 only if every check passes (and, with \
-            --require-complete, every file is covered), 1 otherwise.
+            --require-complete, every file is covered), 1 otherwise. --threads defaults to every core.
             """
         )
 
         @Argument(help: "A directory laid out like the reference golden set.")
         var directory: String
 
-        @Option(help: "Worker threads for the kernels (default: all cores).")
-        var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+        @OptionGroup var threadsOption: ThreadsOption
 
         @Flag(help: "Print only failing and uncovered checks, then the summary.")
         var quiet = false
@@ -38,7 +37,7 @@ extension Golden {
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
                 throw ValidationError("\(directory) is not a directory")
             }
-            Runtime.configure(threads: threads)
+            Runtime.configure(threads: threadsOption.count(default: ThreadsOption.allCores))
             print("threads \(Runtime.threads) (OpenBLAS \(Runtime.blasThreads) thread, core \(Runtime.blasCore))")
             let report = GoldenVerifier.verify(directory: URL(fileURLWithPath: directory))
             let table = GoldenTable(report)

@@ -24,16 +24,21 @@ extension ManifestsCommand {
             """
         )
 
-        @Option(help: "The paper-tables JSON.")
-        var from = "expected/sources/paper-tables.json"
+        @Option(help: ArgumentHelp("The paper-tables JSON (default: the repository's expected/sources/paper-tables.json).", valueName: "file"))
+        var from: String?
 
-        @Option(help: "The manifests folder.")
-        var out = "manifests"
+        @Option(help: ArgumentHelp("The manifests folder (default: the repository's manifests/).", valueName: "dir"))
+        var out: String?
 
         @Flag(help: "Compare with the files on disk instead of writing; exit 1 on any difference.")
         var check = false
 
+        @OptionGroup var repository: RepositoryOptions
+
         func run() throws {
+            let root = try repository.root(command: "manifests generate")
+            let from = root.path(self.from, orDefault: "expected/sources/paper-tables.json")
+            let out = root.path(self.out, orDefault: "manifests")
             let directory = URL(fileURLWithPath: out)
             let loader = ManifestLoader(repositoryRoot: directory.standardizedFileURL.deletingLastPathComponent())
             do {
@@ -59,27 +64,22 @@ extension ManifestsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load and validate manifests, then list the selected rows.",
             discussion: """
-            With no PATH every manifest under manifests/ is loaded. Every problem is printed as \
-            FILE:LINE: FIELD: PROBLEM and the command exits 1. Run from the repository root.
+            With no PATH every manifest under the repository's manifests/ is loaded. Every problem is \
+            printed as FILE:LINE: FIELD: PROBLEM and the command exits 1.
             """
         )
 
-        @Argument(help: "Manifest files or folders (default: manifests/).")
-        var paths: [String] = []
-
-        @Option(name: .customLong("table"), help: "Keep rows of this table (short id, e.g. T01); repeatable.")
-        var tables: [String] = []
-
-        @Option(name: .customLong("id"), help: "Keep rows whose id matches this glob (* and ?); repeatable.")
-        var ids: [String] = []
+        @OptionGroup var rowSelection: RowSelectionOptions
 
         @Flag(help: "Print only the count.")
         var quiet = false
 
+        @OptionGroup var repository: RepositoryOptions
+
         func run() throws {
-            let selection = ManifestSelection(paths: paths, tables: tables, idPatterns: ids)
+            let root = try repository.root(command: "manifests list")
             let rows: [LoadedManifest]
-            do { rows = try selection.load(with: .currentDirectory) } catch {
+            do { rows = try rowSelection.selection.load(with: ManifestLoader(repositoryRoot: root)) } catch {
                 throw CommandFailure(message: "\(error)")
             }
             if !quiet {

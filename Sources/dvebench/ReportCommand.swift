@@ -11,6 +11,10 @@ struct Report: ParsableCommand {
         principal components in RGB, a chart of per-row deltas against the tolerance band, and \
         SmallNet against the Hourglass (or SmallNet by dimension with and without DVE). Rows are judged \
         as `dvebench diff` judges them.
+
+        --format markdown (the default) writes report.md and report.html; text, json and csv write \
+        report.txt, report.json or report.csv instead: the diff's lines in that format, one record \
+        per metric with the run's provenance (docs/results.md, "Machine-readable diff").
         """
     )
 
@@ -20,25 +24,38 @@ struct Report: ParsableCommand {
     @Option(help: "Output folder (default: the results file's folder).")
     var out: String?
 
-    @Option(help: "Where paper.h5 and synthetic.h5 are.")
-    var expectedDir = "expected"
-
-    @Option(help: "The manifests the rows ran from.")
-    var manifests = "manifests"
+    @OptionGroup var inputs: ExpectedInputOptions
 
     @Option(help: "Report title.")
     var title = "DVEBench report"
 
+    @OptionGroup var format: ResultsFormatOption
+
+    @OptionGroup var repository: RepositoryOptions
+
     func run() throws {
+        let root = try repository.root(command: "report")
         do {
             guard let set = try ResultsFile.load(results) else { throw ValidationError("\(results) does not exist") }
-            let byID = try manifestsByID(manifests)
-            let (expected, notes) = try ExpectedFiles.load(for: set, directory: expectedDir)
+            let byID = try manifestsByID(inputs.manifests.directory(repository: root), repository: root)
+            let expectedDirectory = inputs.expectedDirectory(repository: root)
+            let (expected, notes) = try ExpectedFiles.load(for: set, directory: expectedDirectory)
             for note in notes { say("note: \(note)") }
-            let paper = try? ExpectedSet.load((expectedDir as NSString).appendingPathComponent(ExpectedFiles.paper))
-            let input = ReportInput(results: set, manifests: byID, expected: expected, paper: paper, title: title)
             let folder = out ?? (results as NSString).deletingLastPathComponent
-            let written = try ReportWriter.write(input, to: URL(fileURLWithPath: folder.isEmpty ? "." : folder))
+            let folderURL = URL(fileURLWithPath: folder.isEmpty ? "." : folder)
+            let chosen = format.format(default: .markdown)
+            guard chosen == .markdown else {
+                let report = try ResultDiff.compare(results: set, expected: expected, manifests: byID, notes: notes)
+                let text = DiffExport(report: report, results: set, manifests: byID, resultsPath: results).render(chosen)
+                let file = folderURL.appendingPathComponent("report.\(chosen.fileExtension)")
+                try FileManager.default.createDirectory(at: folderURL, withIntermediateDirectories: true)
+                try Data(text.utf8).write(to: file, options: .atomic)
+                say("wrote \(file.path)")
+                return
+            }
+            let paper = try? ExpectedSet.load((expectedDirectory as NSString).appendingPathComponent(ExpectedFiles.paper))
+            let input = ReportInput(results: set, manifests: byID, expected: expected, paper: paper, title: title)
+            let written = try ReportWriter.write(input, to: folderURL)
             say("wrote \(written.markdown.path) and \(written.html.path)")
         } catch let error as ValidationError {
             throw error

@@ -11,7 +11,9 @@ struct Reproduce: ParsableCommand {
         protocols, prints the table next to expected/synthetic.h5 and the paper's numbers, writes \
         OUT/report.md and OUT/report.html, and exits with `dvebench diff`'s code: 0 within tolerance, \
         2 a regression or failure, 4 improvements only, 1 an error. --quick runs the 16- and \
-        64-dimensional models on fewer images (the CI tier).
+        64-dimensional models on fewer images (the CI tier). --threads defaults to 2, the count \
+        expected/synthetic.h5 was blessed with. The repository is found as `dvebench run` finds it; \
+        --out is relative to the current folder.
         """
     )
 
@@ -21,11 +23,9 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Output folder (default: out/reproduce or out/reproduce-quick).")
     var out: String?
 
-    @Option(help: "Worker threads; expected/synthetic.h5 was blessed with 2.")
-    var threads: Int = Reproduction.defaultThreads
+    @OptionGroup var threadsOption: ThreadsOption
 
-    @Flag(help: "Rerun rows that already finished, from scratch: training checkpoints and cached descriptors in the output folder are discarded, so a code change cannot hand back an earlier build's model.")
-    var force = false
+    @OptionGroup var force: ForceRerunFlag
 
     @Flag(help: "Train the converged synthetic models from scratch (hours), record their learning curves, and ship them to expected/models/.")
     var retrain = false
@@ -33,9 +33,12 @@ struct Reproduce: ParsableCommand {
     @Option(help: "Another seed of the converged models: with --retrain, train and ship it; without, evaluate its shipped models.")
     var trainingSeed: UInt64?
 
+    @OptionGroup var repositoryOption: RepositoryOptions
+
     func run() throws {
-        let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let all = try CommandSupport.manifests(paths: [], tables: Array(Reproduction.tables), ids: [], repository: repository)
+        let repository = try repositoryOption.root(command: "reproduce")
+        let threads = threadsOption.count(default: Reproduction.defaultThreads)
+        let all = try CommandSupport.manifests(ManifestSelection(tables: Array(Reproduction.tables)), repository: repository)
         let folder = out ?? (quick ? "out/reproduce-quick" : "out/reproduce")
         let lock = try CommandSupport.lockOutput(folder, command: "reproduce")
         defer { withExtendedLifetime(lock) {} }
@@ -49,7 +52,7 @@ struct Reproduce: ParsableCommand {
             recordingPath: (folder as NSString).appendingPathComponent(Reproduction.trajectoriesFile), threads: threads)
         say("")
         let (plan, rows, options) = Reproduction.plan(rows: all, quick: quick, retrain: retrain, trainingSeed: trainingSeed, outputDirectory: folder,
-                                                      repositoryRoot: repository, threads: threads, force: force, command: commandLine)
+                                                      repositoryRoot: repository, threads: threads, force: force.isSet, command: commandLine)
         switch plan {
         case .shipped: say("Evaluating the converged models shipped in \(Reproduction.shippedModels)/")
         case .retrain: say("Training the converged models from scratch and shipping them to \(Reproduction.shippedModels)/ (hours)")

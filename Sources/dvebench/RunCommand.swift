@@ -16,29 +16,35 @@ struct Run: ParsableCommand {
         Results are written to OUT/results.h5 after every row. A rerun keeps rows that finished with \
         the same manifest bytes and settings unless --force. A row whose dataset, checkpoint or model \
         is missing here is reported as skipped with the reason. Exit code: 0 when no row failed, 1 \
-        otherwise; compare against the expected numbers with `dvebench diff OUT/results.h5`.
+        otherwise; compare against the expected numbers with `dvebench diff OUT/results.h5`. \
+        --threads defaults to every core.
+
+        Manifests, eval warps and shipped models come from the repository: --repository DIR, else \
+        the current folder or its first parent holding manifests/ and expected/, else \
+        $DVEBENCH_HOME, else the copy `make install` put next to the binary. Paths you give \
+        (manifests, --out, --data-root) are relative to the current folder.
         """
     )
 
     @OptionGroup var settings: RunSettings
 
-    @Option(help: "Worker threads (results are bit-reproducible for a given count).")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threads: ThreadsOption
 
-    @Option(help: "Run only shard i of n (rows sorted by id, every n-th from the i-th).")
-    var shard: String?
+    @Option(help: ArgumentHelp("Run only shard i of n (rows sorted by id, every n-th from the i-th).", valueName: "i/n"))
+    var shard: Shard?
 
     @Option(help: "Output folder for results.h5, training checkpoints and the descriptor cache.")
     var out: String = "out/run"
 
-    @Flag(help: "Rerun rows that already finished, from scratch: training checkpoints and cached descriptors in the output folder are discarded, so a code change cannot hand back an earlier build's model.")
-    var force = false
+    @OptionGroup var force: ForceRerunFlag
+
+    @OptionGroup var repository: RepositoryOptions
 
     func run() throws {
-        let repository = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let rows = try settings.rows(repository: repository)
-        let options = try settings.runnerOptions(out: out, threads: threads, shard: try shard.map { try Shard(parsing: $0) },
-                                                 force: force, repository: repository)
+        let root = try repository.root(command: "run")
+        let rows = try settings.selectedRows(repository: root)
+        let options = try settings.runnerOptions(out: out, threads: threads.count(default: ThreadsOption.allCores), shard: shard,
+                                                 force: force.isSet, repository: root)
         let results = try CommandSupport.run(rows, options: options)
         let failed = results.rows.filter { if case .failed = $0.status { true } else { false } }
         if !failed.isEmpty { throw ExitCode(1) }
@@ -47,10 +53,10 @@ struct Run: ParsableCommand {
 
 /// Pieces shared by `run` and `reproduce`.
 enum CommandSupport {
-    static func manifests(paths: [String], tables: [String], ids: [String], repository: URL) throws -> [LoadedManifest] {
+    static func manifests(_ selection: ManifestSelection, repository: URL) throws -> [LoadedManifest] {
         let loader = ManifestLoader(repositoryRoot: repository)
         do {
-            return try ManifestSelection(paths: paths, tables: tables, idPatterns: ids).load(with: loader)
+            return try selection.load(with: loader)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(1)

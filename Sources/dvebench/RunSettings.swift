@@ -6,14 +6,7 @@ import Harness
 /// run is. `submit` writes these same settings back out as `dvebench run` arguments for each array
 /// task (`arguments`), so the two commands cannot drift apart.
 struct RunSettings: ParsableArguments {
-    @Argument(help: "Manifest files or folders (default: manifests/).")
-    var paths: [String] = []
-
-    @Option(name: .customLong("table"), help: "Rows of this table (short id: S01, T06, …). Repeatable.")
-    var tables: [String] = []
-
-    @Option(name: .customLong("id"), help: "Rows whose id matches this glob. Repeatable.")
-    var ids: [String] = []
+    @OptionGroup var rows: RowSelectionOptions
 
     @Option(help: "The reference's data/ folder with the real datasets (default: SynthFaces in memory).")
     var dataRoot: String?
@@ -21,11 +14,11 @@ struct RunSettings: ParsableArguments {
     @Option(help: "Folder holding released checkpoints under their published relative paths.")
     var checkpoints: String?
 
-    @Option(help: "checkpoint, train, or shipped (the converged synthetic models under expected/models/) (default: checkpoint when --checkpoints is given, else train).")
-    var mode: String?
+    @Option(help: "Where each row's model comes from: its released checkpoint, trained from its recipe, or the converged synthetic models shipped under expected/models/ (default: checkpoint when --checkpoints is given, else train).")
+    var mode: RunMode?
 
-    @Option(help: "paper, default, quick or converged (default: paper with --data-root, else default).")
-    var scale: String?
+    @Option(help: "How big a run is: every recipe as published, or shrunk for a CPU (default: paper with --data-root, else default).")
+    var scale: ScaleTier?
 
     @Option(help: "Override the scale's embedding training iterations (spread over epochs of the training split).")
     var trainingSteps: Int?
@@ -49,7 +42,6 @@ struct RunSettings: ParsableArguments {
     var maxMemory: String?
 
     func validate() throws {
-        _ = try runMode()
         _ = try runScale()
         _ = try memoryBudget()
     }
@@ -62,15 +54,12 @@ struct RunSettings: ParsableArguments {
         return bytes
     }
 
-    func runMode() throws -> RunMode {
-        guard let mode else { return checkpoints == nil ? .train : .checkpoint }
-        guard let parsed = RunMode(rawValue: mode) else { throw ValidationError("--mode must be checkpoint, train or shipped") }
-        return parsed
+    func runMode() -> RunMode {
+        mode ?? (checkpoints == nil ? .train : .checkpoint)
     }
 
     func runScale() throws -> RunScale {
-        let scaleName = scale ?? (dataRoot == nil ? RunScale.standard.name : RunScale.paper.name)
-        guard var runScale = RunScale.named(scaleName) else { throw ValidationError("--scale must be paper, default, quick or converged") }
+        var runScale = (scale ?? (dataRoot == nil ? .standard : .paper)).runScale
         if trainingSteps != nil || batchPairs != nil || regressionEpochs != nil || regressionBatch != nil {
             // A changed tier is a different experiment: its results must not pass for the named tier's.
             runScale.name += "+custom"
@@ -90,13 +79,13 @@ struct RunSettings: ParsableArguments {
         return runScale
     }
 
-    func rows(repository: URL) throws -> [LoadedManifest] {
-        try CommandSupport.manifests(paths: paths, tables: tables, ids: ids, repository: repository)
+    func selectedRows(repository: URL) throws -> [LoadedManifest] {
+        try CommandSupport.manifests(rows.selection, repository: repository)
     }
 
     func runnerOptions(out: String, threads: Int, shard: Shard?, force: Bool, repository: URL) throws -> RunnerOptions {
         var options = RunnerOptions(
-            mode: try runMode(), scale: try runScale(), dataRoot: dataRoot, checkpointsDirectory: checkpoints,
+            mode: runMode(), scale: try runScale(), dataRoot: dataRoot, checkpointsDirectory: checkpoints,
             outputDirectory: out, repositoryRoot: repository, threads: threads, shard: shard, force: force,
             command: commandLine)
         options.shippedModelsDirectory = repository.appendingPathComponent(Reproduction.shippedModels).path
@@ -110,13 +99,13 @@ struct RunSettings: ParsableArguments {
         func absolute(_ path: String) -> String {
             path.hasPrefix("/") ? path : directory.appendingPathComponent(path).standardizedFileURL.path
         }
-        var arguments = paths.map(absolute)
-        for table in tables { arguments += ["--table", table] }
-        for id in ids { arguments += ["--id", id] }
+        var arguments = rows.paths.map(absolute)
+        for table in rows.tables { arguments += ["--table", table] }
+        for id in rows.ids { arguments += ["--id", id] }
         if let dataRoot { arguments += ["--data-root", absolute(dataRoot)] }
         if let checkpoints { arguments += ["--checkpoints", absolute(checkpoints)] }
-        if let mode { arguments += ["--mode", mode] }
-        if let scale { arguments += ["--scale", scale] }
+        if let mode { arguments += ["--mode", mode.rawValue] }
+        if let scale { arguments += ["--scale", scale.rawValue] }
         if let trainingSteps { arguments += ["--training-steps", String(trainingSteps)] }
         if let batchPairs { arguments += ["--batch-pairs", String(batchPairs)] }
         if let regressionEpochs { arguments += ["--regression-epochs", String(regressionEpochs)] }

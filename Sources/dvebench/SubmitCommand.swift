@@ -18,6 +18,8 @@ struct Submit: ParsableCommand {
 
     @OptionGroup var settings: RunSettings
 
+    @OptionGroup var repository: RepositoryOptions
+
     @Option(help: "Output folder: shard-i/ per task, slurm/ scripts and logs, the merged results.h5 and report.")
     var out: String = "out/cluster"
 
@@ -55,14 +57,16 @@ struct Submit: ParsableCommand {
 
     func run() throws {
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let rows = try settings.rows(repository: here)
+        let root = try repository.root(command: "submit")
+        let rows = try settings.selectedRows(repository: root)
         let ids = rows.map(\.manifest.id).sorted()
         guard !ids.isEmpty else { throw fail("submit", ValidationError("the selection has no rows")) }
         let taskCount = min(tasks, ids.count)
         if taskCount < tasks { say("\(ids.count) rows: \(taskCount) tasks instead of \(tasks) (a task runs at least one row)") }
         let output = out.hasPrefix("/") ? out : here.appendingPathComponent(out).standardizedFileURL.path
         let submission = SlurmSubmission(
-            executable: CommandSupport.executablePath, repository: here.path, runArguments: settings.arguments(absoluteAgainst: here),
+            executable: CommandSupport.executablePath, repository: root.path,
+            runArguments: settings.arguments(absoluteAgainst: here) + ["--repository", root.path],
             output: output, tasks: taskCount, cpusPerTask: cpusPerTask, partition: partition, time: time, memory: mem,
             account: account, extraSbatchArguments: sbatchArg)
         if dryRun {

@@ -14,12 +14,13 @@ struct Synth: ParsableCommand {
 
         --preview PNG draws the first 48 images with the landmarks the layout's annotation files hold \
         (read back from the written files); without --layout it shows 100×100 faces framed like the \
-        networks' input. --preview-68 draws all 68 ground-truth points.
+        networks' input. --preview-68 draws all 68 ground-truth points. --threads (rendering and \
+        encoding) defaults to every core.
         """
     )
 
-    @Option(help: "Dataset layout: celeba, aflw-r, aflw-m or 300w.")
-    var layout: String?
+    @Option(help: "The real dataset layout to write.")
+    var layout: SynthRun.Layout?
 
     @Option(help: "Root folder of the tree to write.")
     var out: String?
@@ -36,8 +37,7 @@ struct Synth: ParsableCommand {
     @Flag(help: "Replace an existing non-empty --out folder.")
     var overwrite = false
 
-    @Option(help: "Threads rendering and encoding images.")
-    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+    @OptionGroup var threads: ThreadsOption
 
     @Option(help: "Write a contact sheet PNG with the layout's landmarks.")
     var preview: String?
@@ -50,13 +50,12 @@ struct Synth: ParsableCommand {
 
     func validate() throws {
         if count < 1 { throw ValidationError("--count must be positive (got \(count))") }
-        if threads < 1 { throw ValidationError("--threads must be positive (got \(threads))") }
         if let identities, identities < 1 { throw ValidationError("--identities must be positive (got \(identities))") }
     }
 
     func run() throws {
-        let options = SynthRun.Options(layout: layout, output: out, count: count, seed: seed, identities: identities,
-                                       overwrite: overwrite, threads: threads, preview: preview, preview68: preview68,
+        let options = SynthRun.Options(layout: layout?.rawValue, output: out, count: count, seed: seed, identities: identities,
+                                       overwrite: overwrite, threads: threads.count(default: ThreadsOption.allCores), preview: preview, preview68: preview68,
                                        benchmark: benchmark)
         do {
             for line in try SynthRun.run(options) { print(line) }

@@ -10,10 +10,13 @@ struct Trajectories: ParsableCommand {
         keypoint regressor) for a few iterations from a fixed initialisation on fixed SynthFaces data, \
         and records every iteration's loss and how far each weight tensor moved. Those numbers barely \
         depend on the BLAS kernel or the CPU, because chaos needs many iterations to grow, while a \
-        defect in a loss, a layer or the optimiser moves them at once. Thread counts give the same bits.
+        defect in a loss, a layer or the optimiser moves them at once. Thread counts give the same bits \
+        (--threads defaults to 2).
         """,
         subcommands: [Check.self, Record.self, BlessTrajectories.self]
     )
+
+    static let defaultThreads = 2
 }
 
 extension Trajectories {
@@ -21,18 +24,22 @@ extension Trajectories {
         static let configuration = CommandConfiguration(
             abstract: "Run the probes and compare with expected/trajectories.h5; exit 0 within tolerance, 2 otherwise.")
 
-        @Option(help: "The blessed trajectories.")
-        var expected = "expected/trajectories.h5"
+        @Option(help: ArgumentHelp("The blessed trajectories (default: the repository's expected/trajectories.h5).", valueName: "file"))
+        var expected: String?
 
         @Option(help: "Also write the recording here.")
         var out: String?
 
-        @Option(help: "Worker threads (the numbers do not depend on it).")
-        var threads = 2
+        @OptionGroup var threadsOption: ThreadsOption
+
+        @OptionGroup var repository: RepositoryOptions
 
         func run() throws {
+            let root = try repository.root(command: "trajectories check")
+            let threads = threadsOption.count(default: Trajectories.defaultThreads)
             Runtime.configure(threads: threads)
-            let code = try TrajectoryGate.run(expectedPath: expected, recordingPath: out, threads: threads)
+            let code = try TrajectoryGate.run(expectedPath: root.path(expected, orDefault: "expected/trajectories.h5"),
+                                              recordingPath: out, threads: threads)
             if code != 0 { throw ExitCode(code) }
         }
     }
@@ -44,10 +51,10 @@ extension Trajectories {
         @Option(help: "Where to write the recording.")
         var out: String
 
-        @Option(help: "Worker threads (the numbers do not depend on it).")
-        var threads = 2
+        @OptionGroup var threadsOption: ThreadsOption
 
         func run() throws {
+            let threads = threadsOption.count(default: Trajectories.defaultThreads)
             Runtime.configure(threads: threads)
             let recording = try TrajectoryFile.record(command: commandLine, threads: threads) { say("probe \($0)") }
             try recording.write(to: out)
@@ -68,10 +75,13 @@ extension Trajectories {
         @Argument(help: "Recordings written by `dvebench trajectories record`.")
         var recordings: [String]
 
-        @Option(help: "The expected file to write.")
-        var expected = "expected/trajectories.h5"
+        @Option(help: ArgumentHelp("The expected file to write (default: the repository's expected/trajectories.h5).", valueName: "file"))
+        var expected: String?
+
+        @OptionGroup var repository: RepositoryOptions
 
         func run() throws {
+            let expected = try repository.root(command: "trajectories bless").path(self.expected, orDefault: "expected/trajectories.h5")
             let files = try recordings.map { path throws(ResultsFileError) in try TrajectoryFile.load(path) }
             let kernels = files.map { $0.attributes["blas_core"] ?? "unknown" }
             let blessed = try TrajectoryTolerance.bless(files, kernels: kernels)

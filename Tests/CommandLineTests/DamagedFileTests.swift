@@ -11,12 +11,20 @@ struct DamagedFileTests {
             .appendingPathComponent("dvebench")
     }
 
-    /// Runs `executable` (dvebench by default) from the repository root; output and error together.
-    static func run(_ arguments: [String], executable: URL = dvebench) throws -> (status: Int32, output: String) {
+    /// The repository this test suite belongs to.
+    static var repository: URL { Fixtures.root.deletingLastPathComponent().deletingLastPathComponent() }
+
+    /// Runs `executable` (dvebench by default) in `directory` (default: the repository root), with
+    /// `environment` added to this process's; output and error together.
+    static func run(_ arguments: [String], executable: URL = dvebench, in directory: URL = repository,
+                    environment: [String: String?] = [:]) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        process.currentDirectoryURL = directory
+        var merged = ProcessInfo.processInfo.environment
+        for (name, value) in environment { merged[name] = value }
+        process.environment = merged
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

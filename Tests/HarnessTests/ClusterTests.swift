@@ -141,7 +141,8 @@ import TestSupport
                      "    --shard \"$shard/3\" --threads \"${SLURM_CPUS_PER_TASK:-1}\" \\"] {
             #expect(array.split(separator: "\n").contains { $0 == line }, "array script lacks: \(line)")
         }
-        #expect(merge.contains("'/opt/dve bench/dvebench' diff '/scratch/runs/t 01/results.h5'"))
+        #expect(merge.contains("'/opt/dve bench/dvebench' diff '/scratch/runs/t 01/results.h5' --repository '/home/o'\\''brien/dvebench'"))
+        #expect(merge.contains("'/opt/dve bench/dvebench' report '/scratch/runs/t 01/results.h5' --repository '/home/o'\\''brien/dvebench'"))
         #expect(merge.contains("'/scratch/runs/t 01/shard-3/results.h5' || exit 1"))
         let work = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: work) }

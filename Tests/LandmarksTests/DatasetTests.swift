@@ -173,6 +173,11 @@ func errorText(_ body: () throws -> Void) -> String? {
         let test = try AFLWRecropDataset(root: tree.path, train: false, preprocessing: .hourglass)
         #expect(test.names == ["0/t1.jpg", "3/t2.jpg"] && test.referenceCount == 2991)
         #expect(try test.preprocessedImage(at: 0).width == 136)
+        // Names and identities key descriptor caches: the shared loader scaffolding keeps them.
+        #expect(train.name == "AFLW/train" && test.identity == "AFLW/test imwidth=136 crop=20 root=\(tree.path)")
+        #expect(test.itemName(at: 2) == "<no item 2 in AFLW/test>" && test.itemName(at: 1) == "3/t2.jpg")
+        #expect(errorText { _ = try test.keypoints(at: 2) } != nil && errorText { _ = try test.preprocessedImage(at: -1) } != nil)
+        #expect(train.root == tree.path && train.train && !test.train && test.preprocessing == .hourglass)
     }
 
     @Test func malformedListAndMismatchedMatAreNamed() throws {
@@ -224,6 +229,7 @@ func errorText(_ body: () throws -> Void) -> String? {
         #expect(errorText { try train.validateReferenceInvariants() } == "AFLW_MTFL/train: 3 items, the reference asserts 10122")
         let test = try AFLWMTFLDataset(root: tree.path, train: false, preprocessing: .hourglass)
         #expect(test.names == ["AFLW/1-image00013.jpg", "AFLW/2-image00099.jpg"])
+        #expect(train.name == "AFLW_MTFL/train" && test.identity == "AFLW_MTFL/test imwidth=136 crop=20 root=\(tree.path)")
         // x1 = 50, y1 = 40 (columns 1 and 6): ((50 − 1), (40 − 1))·136/150.
         let kt = try test.keypoints(at: 0)
         #expect(abs(kt[0] - 49 * 136 / 150.0) < 1e-4 && abs(kt[1] - 39 * 136 / 150.0) < 1e-4)
@@ -286,6 +292,8 @@ func errorText(_ body: () throws -> Void) -> String? {
         let test = try ThreeHundredWDataset(root: tree.path, train: false)
         #expect(test.names == ["helen/testset/t1.jpg", "lfpw/testset/image_0002.png", "ibug/image_003.jpg"])
         #expect(test.eyes == .sixtyEightPoint && test.keypointCount == 68 && test.referenceCount == 689)
+        #expect(train.name == "ThreeHundredW/train" && test.identity == "ThreeHundredW/test imwidth=100 crop=15 root=\(tree.path)")
+        #expect(errorText { _ = try test.keypoints(at: 3) } != nil)
         // Box [101, 51, 200, 150]: fac 0.52, centre (151.5, 101.5) → window left 28, top 0.
         let crop = train.crops[0]
         #expect(crop.scale == 0.52 && crop.left == 28 && crop.top == 0)

@@ -11,7 +11,9 @@ import Foundation
 public struct SlurmSubmission: Sendable, Equatable {
     /// The `dvebench` binary the tasks run (absolute).
     public var executable: String
-    /// The folder the tasks start in: the repository (manifests, expected numbers, eval warps).
+    /// The folder the tasks start in: the repository (manifests, expected numbers, eval warps). The
+    /// merge job also names it to `report` and `diff` (`--repository`), and `submit` puts it in
+    /// `runArguments`, so the jobs read the same repository from wherever the binary is installed.
     public var repository: String
     /// The selection and its settings, as `dvebench run` arguments.
     public var runArguments: [String]
@@ -83,7 +85,7 @@ public struct SlurmSubmission: Sendable, Equatable {
     }
 
     public var mergeScript: String {
-        let dvebench = Self.shellWord(executable)
+        let dvebench = Self.shellWord(executable), repositoryWord = Self.shellWord(repository)
         let results = Self.shellWord((output as NSString).appendingPathComponent("results.h5"))
         let shards = (1...tasks).map { Self.shellWord((output as NSString).appendingPathComponent("\(Self.shardFolder($0))/results.h5")) }
         var lines = [
@@ -103,8 +105,8 @@ public struct SlurmSubmission: Sendable, Equatable {
             "cd \(Self.shellWord(repository))",
             "\(dvebench) merge \(results) \\",
             "    " + shards.joined(separator: " \\\n    ") + " || exit 1",
-            "\(dvebench) report \(results) || echo \"dvebench report failed; the diff below still gates\" >&2",
-            "\(dvebench) diff \(results)",
+            "\(dvebench) report \(results) --repository \(repositoryWord) || echo \"dvebench report failed; the diff below still gates\" >&2",
+            "\(dvebench) diff \(results) --repository \(repositoryWord)",
             "exit $?",
         ]
         return lines.joined(separator: "\n") + "\n"

@@ -145,7 +145,9 @@ public struct ManifestLoader: Sendable {
                                               message: "no such file or folder"))
         }
         guard isDirectory.boolValue else { return [path] }
-        guard let enumerator = FileManager.default.enumerator(atPath: path) else {
+        // Resolved first: the enumerator does not descend into a folder given as a symbolic link
+        // (an installed `share/dvebench/manifests` may be one). Paths still start with `path`.
+        guard let enumerator = FileManager.default.enumerator(atPath: URL(fileURLWithPath: path).resolvingSymlinksInPath().path) else {
             throw ManifestError(ManifestIssue(file: path, line: nil, field: ManifestFieldPath(), kind: .unreadable,
                                               message: "cannot list the folder"))
         }

@@ -15,7 +15,8 @@ extension Provenance {
     ///   binary has no toolchain to ask at run time): "6.3" means ≥ 6.3 and < 6.4.
     /// - `libraries`: `hdf5`, `libpng` as the loaded libraries report them; `openblas` (version)
     ///   and `openblas-config` from `openblas_get_config`; `libjpeg-turbo` from its headers;
-    ///   `dvebench` is the build configuration (`debug`/`release`).
+    ///   `dvebench` is `BuildInfo.description`: version, the commit the binary was built from and
+    ///   the build configuration, the string `dvebench --version` prints.
     /// - `cpu`: `model name` from /proc/cpuinfo and the logical CPU count.
     public static func current(command: String, threads: Int, repository: URL? = nil, now: Date = Date()) -> Provenance {
         let directory = repository ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
@@ -26,7 +27,7 @@ extension Provenance {
         let blas = Runtime.blasConfiguration
         libraries["openblas"] = openBLASVersion(blas) ?? "unknown"
         libraries["openblas-config"] = blas
-        libraries["dvebench"] = buildConfiguration
+        libraries["dvebench"] = BuildInfo.description
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         return Provenance(
@@ -57,14 +58,6 @@ extension Provenance {
         return "6.1"
         #else
         return "6.0"
-        #endif
-    }
-
-    static var buildConfiguration: String {
-        #if DEBUG
-        return "debug"
-        #else
-        return "release"
         #endif
     }
 

@@ -101,6 +101,13 @@ public enum ResultDiff {
     /// file; without, with the files `ExpectedFiles.load(for:directory:)` picks from `directory`.
     public static func run(resultsPath: String, expectedPath: String?, expectedDirectory: String,
                            manifests: [String: Manifest]) throws(DiffError) -> DiffReport {
+        try runKeepingResults(resultsPath: resultsPath, expectedPath: expectedPath, expectedDirectory: expectedDirectory,
+                              manifests: manifests).report
+    }
+
+    /// `run`, also handing back the results it read (their provenance goes into `DiffExport`).
+    public static func runKeepingResults(resultsPath: String, expectedPath: String?, expectedDirectory: String,
+                                         manifests: [String: Manifest]) throws(DiffError) -> (results: ResultSet, report: DiffReport) {
         do {
             let results = try ResultSet.read(from: resultsPath)
             var expected: ExpectedSet
@@ -110,7 +117,7 @@ public enum ResultDiff {
             } else {
                 (expected, notes) = try ExpectedFiles.load(for: results, directory: expectedDirectory)
             }
-            return try compare(results: results, expected: expected, manifests: manifests, notes: notes)
+            return (results, try compare(results: results, expected: expected, manifests: manifests, notes: notes))
         } catch let error as DiffError {
             throw error
         } catch let error as ResultsFileError {

@@ -137,7 +137,7 @@ public final class Runner {
             let cache = (options.outputDirectory as NSString).appendingPathComponent(Self.descriptorCacheFolder)
             if FileManager.default.fileExists(atPath: cache) { try FileManager.default.removeItem(atPath: cache) }
         }
-        let provenance = Provenance.current(command: options.command, threads: options.threads)
+        let provenance = Provenance.current(command: options.command, threads: options.threads, repository: options.repositoryRoot)
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)

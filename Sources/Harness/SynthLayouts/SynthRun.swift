@@ -5,6 +5,10 @@ import Landmarks
 /// What `dvebench synth` does, kept out of the executable so the CLI stays parsing and printing:
 /// write a SynthFaces tree in a real layout, contact sheets, and a single-core speed measurement.
 public enum SynthRun {
+    /// The dataset layouts `synth --layout` writes, named here for the command line (which sees
+    /// only this module).
+    public typealias Layout = SynthLayout
+
     public struct Options: Sendable {
         /// `celeba`, `aflw-r`, `aflw-m` or `300w`; nil = no tree (previews show 100×100 network-frame faces).
         public var layout: String?

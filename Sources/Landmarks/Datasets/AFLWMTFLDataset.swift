@@ -10,7 +10,8 @@ import ImageIO
 /// 150×150; a non-square image is an error here, as it would give a non-square tensor).
 /// The reference reads `MTFL/testing.txt` for the train split too (for its overlap asserts), so
 /// both files are required for either split.
-public struct AFLWMTFLDataset: LandmarkDataset {
+public struct AFLWMTFLDataset: AnnotatedSplitDataset {
+    public static let referenceClass = "AFLW_MTFL"
     public static let trainCSV = "aflw_cropped/facedata_cropped.csv"
     public static let trainImageDirectory = "aflw_cropped/"
     public static let testList = "MTFL/testing.txt"
@@ -24,44 +25,23 @@ public struct AFLWMTFLDataset: LandmarkDataset {
         ])
     }
 
-    public let root: String
-    public let train: Bool
-    public let preprocessing: DatasetPreprocessing
-    public let jpegWarnings: JPEGWarningPolicy
-    let files: any DatasetFileSource
-    /// Image paths relative to `aflw_cropped/` (train) or `MTFL/` (test), in item order.
-    public let names: [String]
+    public let split: AnnotatedSplit
     /// For the train split, the `image_file` column of the used rows (overlap check).
     public let sourceImageNames: [String]
     /// For the test split, `MTFL/testing.txt`'s names reduced to the part after the last '-'.
     let testImageNames: [String]
-    let keypointValues: [Float]
 
-    public var name: String { "AFLW_MTFL/\(train ? "train" : "test")" }
-    public var count: Int { names.count }
     public var keypointCount: Int { 5 }
     public var eyes: EyeIndices { .fivePoint }
     public var referenceCount: Int? { train ? 10_122 : 2_995 }
 
-    /// - Throws: `.missingFiles`, `.malformedLine` (file and line), `.inconsistentAnnotations`
-    ///   (a missing CSV column).
-    public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
-                jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
-    }
+    /// - Throws: `.malformedLine` (file and line), `.inconsistentAnnotations` (a missing CSV
+    ///   column).
+    public init(opening location: SplitLocation) throws(DatasetError) {
+        let files = location.files
+        let scale = Float(Double(location.preprocessing.imageWidth) / 150.0)
 
-    /// The same, reading the tree from `files`.
-    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
-         files: any DatasetFileSource) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root, in: files)
-        self.root = root
-        self.files = files
-        self.train = train
-        self.preprocessing = preprocessing
-        self.jpegWarnings = jpegWarnings
-        let scale = Float(Double(preprocessing.imageWidth) / 150.0)
-
-        let testPath = DatasetFiles.join(root, Self.testList)
+        let testPath = location.path(Self.testList)
         let test = try AnnotationText.read(testPath, from: files)
         var testNames: [String] = [], testValues: [Float] = [], reduced: [String] = []
         for line in test.lines() {
@@ -81,13 +61,12 @@ public struct AFLWMTFLDataset: LandmarkDataset {
         }
         testImageNames = reduced
 
-        guard train else {
-            names = testNames
+        guard location.train else {
+            split = AnnotatedSplit(location, names: testNames, keypointValues: testValues)
             sourceImageNames = []
-            keypointValues = testValues
             return
         }
-        let csvPath = DatasetFiles.join(root, Self.trainCSV)
+        let csvPath = location.path(Self.trainCSV)
         let csv = try AnnotationText.read(csvPath, from: files)
         let lines = csv.lines(separator: .comma)
         guard let header = lines.first else {
@@ -116,9 +95,8 @@ public struct AFLWMTFLDataset: LandmarkDataset {
             paths.append(csv.string(line.fields[cropColumn]))
             sources.append(csv.string(line.fields[imageColumn]))
         }
-        names = paths
+        split = AnnotatedSplit(location, names: paths, keypointValues: values)
         sourceImageNames = sources
-        keypointValues = values
     }
 
     /// The reference's asserts on the real data: the split size, and for the train split that no
@@ -135,22 +113,14 @@ public struct AFLWMTFLDataset: LandmarkDataset {
         }
     }
 
-    public func itemName(at index: Int) -> String { name(at: index, in: names) }
-
     public func imagePath(at index: Int) -> String {
         DatasetFiles.join(root, (train ? Self.trainImageDirectory : Self.testImageDirectory) + name(at: index, in: names))
     }
 
-    public func keypoints(at index: Int) throws(DatasetError) -> [Float] {
-        try checkIndex(index)
-        return Array(keypointValues[(index * 10)..<(index * 10 + 10)])
-    }
-
     /// `Resize(imwidth)(im.convert("RGB"))`.
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
-        try checkIndex(index)
         let path = imagePath(at: index)
-        let decoded = try files.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try decodedImage(at: index, path: path)
         let out = ImageGeometry.resizeShorterSide(decoded, to: preprocessing.imageWidth)
         guard out.width == preprocessing.imageWidth, out.height == preprocessing.imageWidth else {
             throw .preprocessing(path: path, reason: "a \(decoded.width)×\(decoded.height) image resizes to \(out.width)×\(out.height); AFLW_M images must be square (150×150)")

@@ -7,7 +7,8 @@ import ImageIO
 /// order; `aflw_{train,test}_keypoints.mat` (Level-5 MAT-file) holds `gt`, N×5×2 stored **(y, x)**,
 /// and `hw`, N×2 (height, width). Geometry: `Resize((imwidth, imwidth))` (aspect ratio **not**
 /// kept); keypoints `x ×= imwidth / w`, `y ×= imwidth / h` with w, h from `hw` (not from the image).
-public struct AFLWRecropDataset: LandmarkDataset {
+public struct AFLWRecropDataset: AnnotatedSplitDataset {
+    public static let referenceClass = "AFLW"
     public static func imageList(train: Bool) -> String { "aflw_\(train ? "train" : "test")_images.txt" }
     public static func keypointFile(train: Bool) -> String { "aflw_\(train ? "train" : "test")_keypoints.mat" }
     public static let imageDirectory = "output/"
@@ -20,43 +21,21 @@ public struct AFLWRecropDataset: LandmarkDataset {
         ])
     }
 
-    public let root: String
-    public let train: Bool
-    public let preprocessing: DatasetPreprocessing
-    public let jpegWarnings: JPEGWarningPolicy
-    let files: any DatasetFileSource
-    /// Image paths relative to `output/`, in item order.
-    public let names: [String]
-    let keypointValues: [Float]
+    public let split: AnnotatedSplit
 
-    public var name: String { "AFLW/\(train ? "train" : "test")" }
-    public var count: Int { names.count }
     public var keypointCount: Int { 5 }
     public var eyes: EyeIndices { .fivePoint }
     /// README: 10 122 train, 2 991 test ("with 132 duplicates"); the class asserts neither.
     public var referenceCount: Int? { train ? 10_122 : 2_991 }
 
-    /// - Throws: `.missingFiles`, `.malformedLine` (an empty line in the image list),
-    ///   `.matFile` (unreadable, or `gt`/`hw` missing or mis-shaped), `.inconsistentAnnotations`
-    ///   (list and `.mat` disagree on N, a zero height or width).
-    public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
-                jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
-    }
-
-    /// The same, reading the tree from `files`.
-    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
-         files: any DatasetFileSource) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root, in: files)
-        self.root = root
-        self.files = files
-        self.train = train
-        self.preprocessing = preprocessing
-        self.jpegWarnings = jpegWarnings
-
+    /// - Throws: `.malformedLine` (an empty line in the image list), `.matFile` (unreadable, or
+    ///   `gt`/`hw` missing or mis-shaped), `.inconsistentAnnotations` (list and `.mat` disagree on
+    ///   N, a zero height or width).
+    public init(opening location: SplitLocation) throws(DatasetError) {
+        let files = location.files, train = location.train
         // `f.read().splitlines()`: every line is a path, spaces included; a blank line would be an
         // (unopenable) empty path, so it is reported here.
-        let listPath = DatasetFiles.join(root, Self.imageList(train: train))
+        let listPath = location.path(Self.imageList(train: train))
         let list = try AnnotationText.read(listPath, from: files)
         var paths: [String] = []
         for line in list.lines(separator: .wholeLine, keepEmpty: true) {
@@ -64,14 +43,14 @@ public struct AFLWRecropDataset: LandmarkDataset {
             paths.append(list.string(field))
         }
 
-        let matPath = DatasetFiles.join(root, Self.keypointFile(train: train))
+        let matPath = location.path(Self.keypointFile(train: train))
         let mat = try MATv5File.read(path: matPath, from: files)
         let n = paths.count
         let gt = try Self.numeric(mat, "gt", dimensions: [n, 5, 2], path: matPath)
         let hw = try Self.numeric(mat, "hw", dimensions: [n, 2], path: matPath)
         var values = [Float]()
         values.reserveCapacity(n * 10)
-        let side = Double(preprocessing.imageWidth)
+        let side = Double(location.preprocessing.imageWidth)
         for i in 0..<n {
             let h = hw.real[i], w = hw.real[i + n]
             guard h > 0, w > 0 else {
@@ -85,8 +64,7 @@ public struct AFLWRecropDataset: LandmarkDataset {
                 values.append(Float(Double(y) * (side / h)))
             }
         }
-        names = paths
-        keypointValues = values
+        split = AnnotatedSplit(location, names: paths, keypointValues: values)
     }
 
     /// The numeric variable `name` with exactly `dimensions`, or a `.matFile` / `.inconsistent…` error.
@@ -107,19 +85,11 @@ public struct AFLWRecropDataset: LandmarkDataset {
         return array
     }
 
-    public func itemName(at index: Int) -> String { name(at: index, in: names) }
-
     public func imagePath(at index: Int) -> String { DatasetFiles.join(root, Self.imageDirectory + name(at: index, in: names)) }
-
-    public func keypoints(at index: Int) throws(DatasetError) -> [Float] {
-        try checkIndex(index)
-        return Array(keypointValues[(index * 10)..<(index * 10 + 10)])
-    }
 
     /// `Resize((imwidth, imwidth))(im.convert("RGB"))`.
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
-        try checkIndex(index)
-        let decoded = try files.decodeImage(imagePath(at: index), dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try decodedImage(at: index, path: imagePath(at: index))
         return PillowResize.bilinear(decoded, width: preprocessing.imageWidth, height: preprocessing.imageWidth)
     }
 

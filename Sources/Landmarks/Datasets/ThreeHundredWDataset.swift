@@ -10,7 +10,8 @@ import ImageIO
 /// `ThreeHundredWCrop`) scales the image so the ground-truth box is 52 px wide with Pillow's
 /// **nearest** filter (`Image.resize` without a filter in Pillow < 7), cuts a 100×100 window with
 /// black padding, then `Resize(imwidth)` (bilinear; a no-op at imwidth 100).
-public struct ThreeHundredWDataset: LandmarkDataset {
+public struct ThreeHundredWDataset: AnnotatedSplitDataset {
+    public static let referenceClass = "ThreeHundredW"
     /// (bounding-box file suffix, image folder) per subset, in the reference's order.
     public static func subsets(train: Bool) -> [(boxes: String, folder: String)] {
         train ? [("afw", "afw"), ("helen_trainset", "helen/trainset"), ("lfpw_trainset", "lfpw/trainset")]
@@ -28,56 +29,36 @@ public struct ThreeHundredWDataset: LandmarkDataset {
         return DatasetLayout("300-W (ThreeHundredW \(train ? "train" : "test"))", boxes + folders)
     }
 
-    public let root: String
-    public let train: Bool
-    public let preprocessing: DatasetPreprocessing
-    public let jpegWarnings: JPEGWarningPolicy
-    let files: any DatasetFileSource
-    /// `<folder>/<imgName>` per item, e.g. `helen/testset/296814969_3.jpg`.
-    public let names: [String]
+    public let split: AnnotatedSplit
     /// The face crop of each item.
     public let crops: [ThreeHundredWCrop]
-    let keypointValues: [Float]
 
-    public var name: String { "ThreeHundredW/\(train ? "train" : "test")" }
-    public var count: Int { names.count }
     public var keypointCount: Int { 68 }
     public var eyes: EyeIndices { .sixtyEightPoint }
     public var referenceCount: Int? { train ? 3_148 : 689 }
 
-    /// - Throws: `.missingFiles`, `.matFile` (unreadable box file, unexpected structure),
-    ///   `.malformedLine` (a `.pts` file without exactly 136 numbers between its braces),
-    ///   `.unreadableFile` (a missing `.pts` file).
-    public init(root: String, train: Bool, preprocessing: DatasetPreprocessing = .smallNet,
-                jpegWarnings: JPEGWarningPolicy = .tolerateRecoverable) throws(DatasetError) {
-        try self.init(root: root, train: train, preprocessing: preprocessing, jpegWarnings: jpegWarnings, files: DiskFiles())
-    }
-
-    /// The same, reading the tree from `files`.
-    init(root: String, train: Bool, preprocessing: DatasetPreprocessing, jpegWarnings: JPEGWarningPolicy,
-         files: any DatasetFileSource) throws(DatasetError) {
-        try Self.layout(train: train).check(root: root, in: files)
-        self.root = root
-        self.files = files
-        self.train = train
-        self.preprocessing = preprocessing
-        self.jpegWarnings = jpegWarnings
+    /// Item names are `<folder>/<imgName>`, e.g. `helen/testset/296814969_3.jpg`.
+    ///
+    /// - Throws: `.matFile` (unreadable box file, unexpected structure), `.malformedLine` (a `.pts`
+    ///   file without exactly 136 numbers between its braces), `.unreadableFile` (a missing `.pts`
+    ///   file).
+    public init(opening location: SplitLocation) throws(DatasetError) {
+        let files = location.files
         var names: [String] = [], crops: [ThreeHundredWCrop] = [], values: [Float] = []
-        for subset in Self.subsets(train: train) {
-            let matPath = DatasetFiles.join(root, Self.boxFile(subset.boxes))
+        for subset in Self.subsets(train: location.train) {
+            let matPath = location.path(Self.boxFile(subset.boxes))
             for entry in try Self.boxes(MATv5File.read(path: matPath, from: files), path: matPath)
             where subset.boxes != "ibug" || entry.name.hasPrefix("image") {
                 let relative = subset.folder + "/" + entry.name
                 guard let crop = ThreeHundredWCrop(box: entry.box) else { continue } // validated in boxes()
-                let points = try Self.parsePoints(DatasetFiles.join(root, String(relative.dropLast(3)) + "pts"), from: files)
+                let points = try Self.parsePoints(location.path(String(relative.dropLast(3)) + "pts"), from: files)
                 names.append(relative)
                 crops.append(crop)
-                values += crop.keypoints(points, imageWidth: preprocessing.imageWidth)
+                values += crop.keypoints(points, imageWidth: location.preprocessing.imageWidth)
             }
         }
-        self.names = names
+        split = AnnotatedSplit(location, names: names, keypointValues: values)
         self.crops = crops
-        keypointValues = values
     }
 
     /// `[(bb['imgName'][0,0][0], bb['bb_ground_truth'][0,0][0]) for bb in bounding_boxes[0]]`.
@@ -128,19 +109,11 @@ public struct ThreeHundredWDataset: LandmarkDataset {
         return out
     }
 
-    public func itemName(at index: Int) -> String { name(at: index, in: names) }
-
     public func imagePath(at index: Int) -> String { DatasetFiles.join(root, name(at: index, in: names)) }
 
-    public func keypoints(at index: Int) throws(DatasetError) -> [Float] {
-        try checkIndex(index)
-        return Array(keypointValues[(index * 136)..<(index * 136 + 136)])
-    }
-
     public func preprocessedImage(at index: Int) throws(DatasetError) -> RGBImage {
-        try checkIndex(index)
         let path = imagePath(at: index)
-        let decoded = try files.decodeImage(path, dataset: name, index: index, policy: jpegWarnings)
+        let decoded = try decodedImage(at: index, path: path)
         let face = try crops[index].apply(decoded, path: path)
         return ImageGeometry.resizeShorterSide(face, to: preprocessing.imageWidth)
     }
