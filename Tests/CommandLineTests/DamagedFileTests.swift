@@ -11,12 +11,16 @@ struct DamagedFileTests {
             .appendingPathComponent("dvebench")
     }
 
-    /// Runs `executable` (dvebench by default) from the repository root; output and error together.
-    static func run(_ arguments: [String], executable: URL = dvebench) throws -> (status: Int32, output: String) {
+    /// The repository the tests belong to.
+    static var repositoryRoot: URL { Fixtures.root.deletingLastPathComponent().deletingLastPathComponent() }
+
+    /// Runs `executable` (dvebench by default) from `directory` (the repository root by default);
+    /// output and error together.
+    static func run(_ arguments: [String], executable: URL = dvebench, in directory: URL? = nil) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+        process.currentDirectoryURL = directory ?? repositoryRoot
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

@@ -95,6 +95,7 @@ public final class Runner {
         resolver = DatasetResolver(dataRoot: options.dataRoot, scale: options.scale)
         let work = options.outputDirectory as NSString
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
+                                       checkpointLockFile: CheckpointLockFile.path(repositoryRoot: options.repositoryRoot),
                                        workDirectory: work.appendingPathComponent("models"),
                                        shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels,
                                        discardCheckpoints: options.force, command: options.command,
