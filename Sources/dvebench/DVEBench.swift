@@ -9,7 +9,7 @@ struct DVEBench: ParsableCommand {
         abstract: "Reproduce and benchmark DVE (unsupervised facial landmarks by exchanging descriptor vectors).",
         subcommands: [Reproduce.self, Run.self, Diff.self, Report.self, Bless.self, Compare.self, Merge.self, Submit.self, Status.self, ProbeFile.self, Golden.self, Inspect.self, Export.self,
                       Synth.self, ManifestsCommand.self, ExpectedCommand.self, Trajectories.self,
-                      Fetch.self]
+                      Fetch.self, DataCommand.self]
     )
 
     static func main() {

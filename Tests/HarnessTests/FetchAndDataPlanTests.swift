@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 @testable import Harness
+import Landmarks
 import TestSupport
 
-/// What `fetch` works out from a row selection, and the lock file's format.
+/// What `fetch` and `data check` work out from a row selection, and the lock file's format.
 struct FetchAndDataPlanTests {
     @Test func rowsSharingACheckpointFetchItOnceAndAMirrorReplacesThePublishedPrefix() throws {
         let rows = try ["T01/celeba-smallnet-3d-dve/matching", "T06/celeba-smallnet-3d-dve/matching",
@@ -35,5 +36,16 @@ struct FetchAndDataPlanTests {
         #expect(throws: FetchError.malformedLock(path: path, line: 6, reason: "\"0123\" is not a SHA-256 in hex")) {
             try CheckpointLockFile(path: path)
         }
+    }
+
+    @Test func theSplitsARowReadDependOnTheMode() throws {
+        let regression = try RunnerManifests.row("T12/aflw-keypoints-celeba-smallnet-3d-dve/regression").manifest
+        let matching = try RunnerManifests.row("T01/celeba-smallnet-3d-dve/matching").manifest
+        let released = DataPrecheck.targets(rows: [regression, matching], mode: .checkpoint, dataRoot: "data")
+        #expect(released.map(\.root) == ["data/aflw/aflw_release-2", "data/celeba"])
+        #expect(released.map(\.splits) == [[.test], [.test]], "a released regressor needs no training split")
+        let trained = DataPrecheck.targets(rows: [regression, matching], mode: .train, dataRoot: "data")
+        #expect(trained.map(\.splits) == [[.train, .test], [.embeddingTraining, .test]])
+        #expect(trained[1].rows == [regression.id, matching.id])
     }
 }

@@ -139,6 +139,12 @@ public final class Runner {
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)
+        // Hours into a run is too late to find a missing file: check the data's files and counts first.
+        let pending = todo.filter { row in options.force || !results.rows.contains { $0.id == row.manifest.id && reusable($0, for: row) } }
+        let dataProblems = DataPrecheck.problems(rows: pending.map(\.manifest), mode: options.mode, dataRoot: options.dataRoot)
+        if !dataProblems.isEmpty {
+            throw RunnerError.brokenData(problems: dataProblems.prefix(20).map(\.description), total: dataProblems.count)
+        }
         results.request(todo.map(\.manifest.id))
         let status = RunStatusRecorder(directory: options.outputDirectory, rowIDs: todo.map(\.manifest.id), shard: options.shard)
         defer { status.end() }

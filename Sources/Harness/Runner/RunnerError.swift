@@ -8,6 +8,9 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
     case invalidShard(String)
     case noRowsSelected(String)
     case resultsFile(path: String, reason: String)
+    /// A dataset under the data root is there but would fail the run: problems by path (the first
+    /// `shown` of `total`).
+    case brokenData(problems: [String], total: Int)
 
     public var description: String {
         switch self {
@@ -20,6 +23,10 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalidShard(let text): "--shard \(text): expected i/n with 1 ≤ i ≤ n"
         case .noRowsSelected(let what): "no manifest rows selected by \(what)"
         case .resultsFile(let path, let reason): "\(path): \(reason)"
+        case .brokenData(let problems, let total):
+            "the data would fail this run, so no row was started (`dvebench data check` with the same arguments checks every image too):\n"
+                + problems.map { "  \($0)\n" }.joined() + (total > problems.count ? "  … \(total - problems.count) more\n" : "")
+                + "\(total) problem(s)"
         }
     }
 }
