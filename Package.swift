@@ -59,6 +59,8 @@ let package = Package(
         .testTarget(name: "LandmarksTests", dependencies: ["Landmarks", "HDF5", "TestSupport"]),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "HDF5", "TestSupport"]),
         .testTarget(name: "TorchFormatTests", dependencies: ["TorchFormat", "Tensors", "TestSupport"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["dvebench", "Harness", "TestSupport"]),
+        // The local HTTP server the fetch tests download from (no internet in tests).
+        .executableTarget(name: "dvebench-test-server", path: "Tests/TestServer"),
+        .testTarget(name: "CommandLineTests", dependencies: ["dvebench", "dvebench-test-server", "Harness", "TestSupport"]),
     ]
 )

@@ -15,7 +15,8 @@ struct DVEBench: ParsableCommand {
         """,
         version: BuildInfo.description,
         subcommands: [Reproduce.self, Run.self, Diff.self, Report.self, Bless.self, Compare.self, Merge.self, Submit.self, Status.self, ProbeFile.self, Golden.self, Inspect.self, Export.self,
-                      Synth.self, ManifestsCommand.self, ExpectedCommand.self, Trajectories.self]
+                      Synth.self, ManifestsCommand.self, ExpectedCommand.self, Trajectories.self,
+                      Fetch.self, DataCommand.self]
     )
 
     static func main() {

@@ -102,6 +102,8 @@ enum CommandSupport {
         } catch let interrupted as RunInterrupted {
             FileHandle.standardError.write(Data("\ndvebench: \(interrupted)\n".utf8))
             throw ExitCode(interrupted.exitCode)
+        } catch let error as RunnerError {
+            throw fail("run", error)
         }
         say(String(format: "%d rows in %.1f s", selected.count, Date().timeIntervalSince(start)))
         return results

@@ -9,7 +9,7 @@ import TestSupport
 struct MemoryEstimateTests {
     @Test(arguments: [
         ("S01/celeba-smallnet-64d-dve/matching", "manifests/S01-seed-matching-mafl/celeba-smallnet-64d-dve--matching.yaml"),
-        ("S02/celeba-smallnet-64d-dve/regression", "manifests/S02-seed-mafl-regression/mafl-keypoints-celeba-smallnet-64d-dve--regression.yaml"),
+        ("S02/mafl-keypoints-celeba-smallnet-64d-dve/regression", "manifests/S02-seed-mafl-regression/mafl-keypoints-celeba-smallnet-64d-dve--regression.yaml"),
     ])
     func theEstimateBoundsTheMeasuredPeak(row: String, manifest: String) throws {
         let work = try makeTemporaryDirectory()

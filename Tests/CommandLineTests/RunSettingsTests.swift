@@ -10,12 +10,12 @@ struct RunSettingsTests {
     static let given = ["manifests/S01-seed-matching-mafl", "--table", "S01", "--id", "*16d*", "--id", "S02/*",
                         "--data-root", "data", "--checkpoints", "/abs/ck", "--mode", "train", "--scale", "quick",
                         "--training-steps", "7", "--batch-pairs", "2", "--regression-epochs", "3", "--regression-batch", "4",
-                        "--training-seed", "5", "--curve", "2,4"]
+                        "--training-seed", "5", "--curve", "2,4", "--max-memory", "6G"]
 
     /// Every stored property of `RunSettings`, so an option added later without a place in
     /// `arguments` (and in this test) fails here.
     static let coveredProperties = ["_rows", "_dataRoot", "_checkpoints", "_mode", "_scale", "_trainingSteps",
-                                    "_batchPairs", "_regressionEpochs", "_regressionBatch", "_trainingSeed", "_curve"]
+                                    "_batchPairs", "_regressionEpochs", "_regressionBatch", "_trainingSeed", "_curve", "_maxMemory"]
 
     @Test func argumentsParseBackToTheSameSettingsWithPathsMadeAbsolute() throws {
         let settings = try RunSettings.parse(Self.given)
@@ -29,6 +29,8 @@ struct RunSettingsTests {
         #expect(again.batchPairs == settings.batchPairs && again.regressionEpochs == settings.regressionEpochs)
         #expect(again.regressionBatch == settings.regressionBatch && again.trainingSeed == settings.trainingSeed)
         #expect(again.curve == settings.curve)
+        #expect(again.maxMemory == "6G")
+        #expect(try again.memoryBudget() == 6 << 30)
         #expect(try again.runScale() == settings.runScale())
         #expect(Mirror(reflecting: settings).children.compactMap(\.label).sorted() == Self.coveredProperties.sorted())
         #expect(Mirror(reflecting: settings.rows).children.compactMap(\.label).sorted() == ["_ids", "_paths", "_tables"])

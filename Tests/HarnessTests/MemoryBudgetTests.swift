@@ -25,7 +25,7 @@ struct MemoryBudgetTests {
     /// Regression rows hold every descriptor of both splits: at paper scale on SynthFaces that is
     /// the 64-d SmallNet's 35×35 maps for each item of MAFL's train and test splits.
     @Test func aRegressionRowsEstimateCountsItsDescriptors() throws {
-        let row = try RunnerManifests.row("S02/celeba-smallnet-64d-dve/regression")
+        let row = try RunnerManifests.row("S02/mafl-keypoints-celeba-smallnet-64d-dve/regression")
         let planner = MemoryPlanner(resolver: DatasetResolver(dataRoot: nil, scale: .quick), mode: .train)
         let estimate = planner.estimate(row.manifest)
         let descriptors = estimate.evaluation.filter { $0.what.contains("descriptors") }
@@ -37,7 +37,7 @@ struct MemoryBudgetTests {
         // Training: 2·8 images of 70×70 at the quick tier's 8 pairs.
         let activations = try #require(estimate.training.first { $0.what.contains("activations") })
         #expect(activations.bytes == 16 * 70 * 70 * MemoryEstimate.activationBytesPerPixel(architecture: "smallnet"))
-        #expect(estimate.description.hasPrefix("S02/celeba-smallnet-64d-dve/regression: about "))
+        #expect(estimate.description.hasPrefix("S02/mafl-keypoints-celeba-smallnet-64d-dve/regression: about "))
     }
 
     @Test func aRunThatWouldNotFitFailsBeforeItsFirstRowWithTheEstimate() throws {

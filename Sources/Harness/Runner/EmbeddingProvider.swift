@@ -40,6 +40,8 @@ final class EmbeddingProvider {
     let mode: RunMode
     let resolver: DatasetResolver
     let checkpointsDirectory: String?
+    /// `expected/checkpoints.lock`: released checkpoints must match what their first fetch got.
+    let checkpointLockFile: String?
     let workDirectory: String
     /// Where shipped models are read (`shipped` mode) and, in `train` mode, where finished base
     /// trainings are shipped to when set (`reproduce --retrain`).
@@ -59,8 +61,8 @@ final class EmbeddingProvider {
     /// A signal number when the run must stop: the training checkpoints and `RunInterrupted` is thrown.
     let stopRequest: @Sendable () -> Int32?
 
-    init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, workDirectory: String,
-         shippedDirectory: String? = nil, shipTrainedModels: Bool = false, discardCheckpoints: Bool = false,
+    init(mode: RunMode, resolver: DatasetResolver, checkpointsDirectory: String?, checkpointLockFile: String? = nil,
+         workDirectory: String, shippedDirectory: String? = nil, shipTrainedModels: Bool = false, discardCheckpoints: Bool = false,
          command: String = "", stopRequest: @escaping @Sendable () -> Int32? = { Interruption.requested }) {
         self.stopRequest = stopRequest
         self.discardCheckpoints = discardCheckpoints
@@ -70,6 +72,7 @@ final class EmbeddingProvider {
         self.mode = mode
         self.resolver = resolver
         self.checkpointsDirectory = checkpointsDirectory
+        self.checkpointLockFile = checkpointLockFile
         self.workDirectory = workDirectory
     }
 
@@ -93,10 +96,21 @@ final class EmbeddingProvider {
         }
         let path = (directory as NSString).appendingPathComponent(checkpoint.file)
         guard FileManager.default.fileExists(atPath: path) else {
-            throw EmbeddingUnavailable(reason: "checkpoint \(path) not found; download it from \(checkpoint.url)")
+            throw EmbeddingUnavailable(reason: "checkpoint \(path) not found; `dvebench fetch --checkpoints \(directory)` with the same "
+                                       + "row selection downloads it (from \(checkpoint.url))")
         }
+        let locked = try checkpointLockFile.flatMap { try CheckpointLockFile(path: $0)[checkpoint.file] }
         // The paper's numbers came from PyTorch 1.1, whose linspace the regressor's coordinate grid follows.
-        let loaded = try CheckpointModels.load(path: path, linspace: .torch1_1)
+        let loaded: LoadedCheckpoint
+        do { loaded = try CheckpointModels.load(path: path, linspace: .torch1_1) } catch {
+            // A file that differs from its first download is reported as that, not as whatever breaks in it.
+            if let locked, let lockFile = checkpointLockFile { try CheckpointLockFile.verify(path, against: locked, lockFile: lockFile) }
+            throw error
+        }
+        if let locked, let lockFile = checkpointLockFile, loaded.sha256 != locked.sha256 {
+            throw FetchError.mismatch(path: path, lockFile: lockFile, expected: locked, actualSHA256: loaded.sha256,
+                                      actualSize: CheckpointFetcher.fileSize(path) ?? -1)
+        }
         let problems = CheckpointModels.mismatches(loaded, architecture: manifest.model.architecture,
                                                    embeddingDim: manifest.model.embeddingDim, dve: manifest.model.dve)
         guard problems.isEmpty else {

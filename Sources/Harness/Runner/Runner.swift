@@ -98,6 +98,7 @@ public final class Runner {
         resolver = DatasetResolver(dataRoot: options.dataRoot, scale: options.scale)
         let work = options.outputDirectory as NSString
         embeddings = EmbeddingProvider(mode: options.mode, resolver: resolver, checkpointsDirectory: options.checkpointsDirectory,
+                                       checkpointLockFile: CheckpointLockFile.path(repositoryRoot: options.repositoryRoot),
                                        workDirectory: work.appendingPathComponent("models"),
                                        shippedDirectory: options.shippedModelsDirectory, shipTrainedModels: options.shipTrainedModels,
                                        discardCheckpoints: options.force, command: options.command,
@@ -141,9 +142,14 @@ public final class Runner {
         var results = try ResultsFile.load(options.resultsPath) ?? ResultSet(provenance: provenance)
         results.provenance = provenance
         let todo = selected(rows)
-        let estimates = try checkMemory(todo.filter { row in
-            options.force || !(results.rows.first { $0.id == row.manifest.id }.map { reusable($0, for: row) } ?? false)
-        })
+        // Hours into a run is too late to find a missing file or a row that cannot fit in memory:
+        // check the data's files and counts, and each row's memory estimate, first.
+        let pending = todo.filter { row in options.force || !results.rows.contains { $0.id == row.manifest.id && reusable($0, for: row) } }
+        let dataProblems = DataPrecheck.problems(rows: pending.map(\.manifest), mode: options.mode, dataRoot: options.dataRoot)
+        if !dataProblems.isEmpty {
+            throw RunnerError.brokenData(problems: dataProblems.prefix(20).map(\.description), total: dataProblems.count)
+        }
+        let estimates = try checkMemory(pending)
         results.request(todo.map(\.manifest.id))
         let status = RunStatusRecorder(directory: options.outputDirectory, rowIDs: todo.map(\.manifest.id), shard: options.shard)
         defer { status.end() }

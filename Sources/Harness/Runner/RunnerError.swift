@@ -10,6 +10,9 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
     case resultsFile(path: String, reason: String)
     /// Rows whose estimated peak memory exceeds the budget (`MemoryEstimate.description` each).
     case memoryBudget(rows: [String], budget: Int, source: String)
+    /// A dataset under the data root is there but would fail the run: problems by path (the first
+    /// `shown` of `total`).
+    case brokenData(problems: [String], total: Int)
 
     public var description: String {
         switch self {
@@ -26,6 +29,10 @@ public enum RunnerError: Error, CustomStringConvertible, Sendable, Equatable {
             "\(rows.count) row(s) would need more memory than \(source) allows (\(MemorySize.describe(budget))); nothing was run:\n"
                 + rows.map { "  \($0)" }.joined(separator: "\n")
                 + "\nRun them on a machine with more memory, pass a larger --max-memory, or lower --batch-pairs."
+        case .brokenData(let problems, let total):
+            "the data would fail this run, so no row was started (`dvebench data check` with the same arguments checks every image too):\n"
+                + problems.map { "  \($0)\n" }.joined() + (total > problems.count ? "  … \(total - problems.count) more\n" : "")
+                + "\(total) problem(s)"
         }
     }
 }
