@@ -42,8 +42,9 @@ enum HDF5Probe {
     /// default 1): a full scan of the forked heap costs more than the read itself.
     static let leakCheckInterval = max(1, Int(ProcessInfo.processInfo.environment["FUZZ_LEAK_CHECK_EVERY"] ?? "") ?? 1)
 
-    /// How long a child may take; libhdf5 reading a file of at most a few hundred KB takes milliseconds.
-    static let childTimeout: Double = 10
+    /// How long a child may take. Reading a file of a few hundred KB takes milliseconds, but a child
+    /// that crashes spends seconds in the sanitizer's symbolizer, more on a loaded machine.
+    static let childTimeout: Double = 60
 
     static func prepare() {
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
