@@ -61,3 +61,18 @@ import TestSupport
         #expect(try ResultSet.read(from: path).requestedRows == merged.requestedRows)
     }
 }
+
+/// Files the fuzzers made, read in this process (no probe child) as a library user would.
+struct FuzzFindingTests {
+    /// A group linked into itself made the row walk recurse until the stack overflowed.
+    @Test func aGroupLinkedIntoItselfIsRefusedInsteadOfOverflowingTheStack() throws {
+        let path = Fixtures.fuzz.appendingPathComponent("expected-group-cycle.h5").path
+        #expect {
+            try ExpectedSet.load(path)
+        } throws: { error in
+            guard case .malformed(let file, _, let problem) = error as? ResultsFileError else { return false }
+            return file == path && problem.contains("a group linked into itself")
+        }
+        #expect(throws: ResultsFileError.self) { try IsolatedRead.readWhole(path, kind: IsolatedRead.anyHDF5Kind) }
+    }
+}

@@ -11,6 +11,8 @@ public enum Fixtures {
     public static var goldenAlt: URL { root.appendingPathComponent("golden-alt") }
     /// Inputs that once broke a build (../shared/repro, unchanged).
     public static var repro: URL { root.appendingPathComponent("repro") }
+    /// Inputs the fuzzers found (`Tests/Fixtures/fuzz/README.md`).
+    public static var fuzz: URL { root.appendingPathComponent("fuzz") }
 }
 
 /// A fresh empty directory under the system temporary directory.

@@ -20,7 +20,8 @@ extension ExpectedSet {
         }
     }
 
-    private static func collectRows(in group: HDF5Group, into rows: inout [String: ExpectedRow]) throws {
+    private static func collectRows(in group: HDF5Group, into rows: inout [String: ExpectedRow], depth: Int = 0) throws {
+        try group.checkNesting(depth: depth)
         if group.path != "/" {
             let bag = try AttributeBag(group)
             if bag.has("row_key") {
@@ -51,7 +52,7 @@ extension ExpectedSet {
             }
         }
         for name in try group.groupNames() {
-            try collectRows(in: try group.group(name), into: &rows)
+            try collectRows(in: try group.group(name), into: &rows, depth: depth + 1)
         }
     }
 

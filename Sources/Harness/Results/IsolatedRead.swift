@@ -83,7 +83,8 @@ public enum IsolatedRead {
     static func readEveryObject(_ path: String) throws {
         let file = try HDF5File.open(path)
         defer { file.close() }
-        func walk(_ group: HDF5Group) throws {
+        func walk(_ group: HDF5Group, depth: Int) throws {
+            try group.checkNesting(depth: depth)
             for name in try group.datasetNames() {
                 let dataset = try group.dataset(name)
                 // One of these matches the stored type; all failing means the data cannot be read.
@@ -92,9 +93,9 @@ public enum IsolatedRead {
                     _ = try dataset.readStrings()
                 }
             }
-            for name in try group.groupNames() { try walk(try group.group(name)) }
+            for name in try group.groupNames() { try walk(try group.group(name), depth: depth + 1) }
         }
-        try walk(file.root)
+        try walk(file.root, depth: 0)
     }
 
     /// What `dvebench probe-file` runs in the child: the typed reader of `kind`, in full.

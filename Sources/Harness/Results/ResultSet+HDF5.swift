@@ -74,7 +74,8 @@ extension ResultSet {
         }
     }
 
-    private static func collectRows(in group: HDF5Group, into rows: inout [(order: Int, row: RowResult)]) throws {
+    private static func collectRows(in group: HDF5Group, into rows: inout [(order: Int, row: RowResult)], depth: Int = 0) throws {
+        try group.checkNesting(depth: depth)
         let isRoot = group.path == "/"
         let bag = isRoot ? nil : try AttributeBag(group)
         if let bag, bag.has("status") {
@@ -89,7 +90,7 @@ extension ResultSet {
         }
         for name in try group.groupNames() {
             if bag?.has("status") == true, RowPath.reservedInResults.contains(name) { continue }
-            try collectRows(in: try group.group(name), into: &rows)
+            try collectRows(in: try group.group(name), into: &rows, depth: depth + 1)
         }
     }
 

@@ -1,3 +1,5 @@
+import HDF5
+
 /// Row ids (`T01/celeba-smallnet-3d-dve/matching`) become nested group paths in results and expected
 /// files, and metric names become dataset names; both must therefore be usable HDF5 paths.
 enum RowPath {
@@ -26,5 +28,23 @@ enum RowPath {
             return "\(what) '\(name)' cannot be an HDF5 name (empty, '.', '..', or contains '/' or NUL)"
         }
         return nil
+    }
+}
+
+extension HDF5Group {
+    /// Row groups nest as deep as row ids have parts (three today, `S01/<row>/<protocol>`, under a
+    /// tier group in expected files). A file whose groups nest far deeper has a group linked into
+    /// itself (the fuzzer made one from `expected/synthetic.h5`); a recursive walk would follow that
+    /// cycle until the stack ran out.
+    static let maxRowNesting = 16
+
+    /// Throws when a walk from the root has gone `depth` groups down, deeper than any row a DVEBench
+    /// file holds. The depth is counted by the walk, not read from the path: a link with an empty
+    /// name or "." leads back to its own group without lengthening the path.
+    func checkNesting(depth: Int) throws(ResultsFileError) {
+        if depth > Self.maxRowNesting {
+            throw .malformed(file: file.path, object: String(path.prefix(200)) + (path.count > 200 ? "…" : ""),
+                             problem: "groups nest more than the \(Self.maxRowNesting) deep any DVEBench file uses (a group linked into itself?)")
+        }
     }
 }
