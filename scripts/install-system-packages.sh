@@ -4,7 +4,8 @@
 # Swift itself is assumed to be installed already.
 set -euo pipefail
 
-packages=(pkg-config libopenblas-dev libhdf5-dev libturbojpeg0-dev libjpeg-dev libpng-dev "$@")
+# libcurl4: FoundationNetworking's HTTP (dvebench fetch) loads libcurl.so.4 at run time.
+packages=(pkg-config libopenblas-dev libhdf5-dev libturbojpeg0-dev libjpeg-dev libpng-dev libcurl4 "$@")
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
