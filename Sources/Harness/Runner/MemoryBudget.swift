@@ -13,8 +13,8 @@ import Landmarks
 ///   real MAFL train split at 64 d).
 /// On top sits the process itself (code, libraries, the network's weights).
 ///
-/// The per-pixel activation costs are measured, not derived (README: "Memory"): peak RSS of
-/// `dvebench run` at several batch sizes, fitted per architecture, and rounded up.
+/// The per-pixel activation costs are measured, not derived (`activationBytesPerPixel`): peak RSS
+/// of `dvebench run` at several batch sizes, fitted per architecture, and rounded up.
 public struct MemoryEstimate: Sendable, CustomStringConvertible {
     public var row: String
     /// What each part holds, in bytes, by phase.
@@ -141,16 +141,22 @@ public enum MemorySize {
     /// allowance when the process runs under a memory limit (containers, Slurm's cgroup plugin).
     public static func available() -> (bytes: Int, source: String)? {
         var best: (bytes: Int, source: String)?
-        if let meminfo = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
-           let line = meminfo.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
-           let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") {
-            best = (kib * 1024, "the machine's available memory (MemAvailable)")
+        if let bytes = kernelKilobytes("MemAvailable", in: "/proc/meminfo") {
+            best = (bytes, "the machine's available memory (MemAvailable)")
         }
         if let limit = cgroupValue("memory.max"), let used = cgroupValue("memory.current") {
             let left = max(0, limit - used)
             if best == nil || left < best!.bytes { best = (left, "the cgroup's memory limit (memory.max − memory.current)") }
         }
         return best
+    }
+
+    /// A `Key:   1234 kB` line of a /proc file (`/proc/meminfo`, `/proc/self/status`), in bytes.
+    static func kernelKilobytes(_ key: String, in file: String) -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
+              let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return nil }
+        return kib * 1024
     }
 
     /// A cgroup v2 value of this process's own cgroup; nil when unlimited or absent.
@@ -172,10 +178,5 @@ enum MemoryPeak {
         try? handle.close()
     }
 
-    static func current() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Int(line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first ?? "") else { return nil }
-        return kib * 1024
-    }
+    static func current() -> Int? { MemorySize.kernelKilobytes("VmHWM", in: "/proc/self/status") }
 }
