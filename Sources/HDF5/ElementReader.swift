@@ -30,6 +30,17 @@ struct ElementReader {
         .readFailed(location, stack: stack)
     }
 
+    /// The bytes `elements` values of `size` bytes take in memory. A damaged or hostile file can
+    /// declare any dataspace and string length; a product that overflows, or an allocation larger
+    /// than the machine's memory (which would end the process instead of failing), is refused.
+    private func checkedBytes(elements: Int, size: Int) throws(HDF5Error) -> Int {
+        let (bytes, overflow) = elements.multipliedReportingOverflow(by: size)
+        guard !overflow, bytes >= 0, UInt64(bytes) <= ProcessInfo.processInfo.physicalMemory else {
+            throw .valueOutOfRange(location, detail: "declares \(elements) elements of \(size) bytes, more than this machine's memory")
+        }
+        return bytes
+    }
+
     private func rawRead(_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) -> herr_t {
         isAttribute
             ? H5Aread(id, memType, buffer)
@@ -104,10 +115,11 @@ struct ElementReader {
     /// trailing spaces are dropped for SPACEPAD.
     private func fixedStrings(length: Int) throws(HDF5Error) -> [String] {
         let count = self.count
+        _ = try checkedBytes(elements: count, size: MemoryLayout<String>.stride)
         guard count > 0, length > 0 else { return [String](repeating: "", count: count) }
         let memType = try OwnedID(H5Tcopy(fileType), or: failed)
         let spacePadded = H5Tget_strpad(fileType) == H5T_STR_SPACEPAD
-        let bytes = try native(memType.raw, as: UInt8.self, elements: count * length)
+        let bytes = try native(memType.raw, as: UInt8.self, elements: try checkedBytes(elements: count, size: length))
         return (0..<count).map { index in
             var slice = bytes[(index * length)..<((index + 1) * length)]
             if let nul = slice.firstIndex(of: 0) { slice = slice[..<nul] }
@@ -121,6 +133,7 @@ struct ElementReader {
     private func variableStrings() throws(HDF5Error) -> [String] {
         let count = self.count
         guard count > 0 else { return [] }
+        _ = try checkedBytes(elements: count, size: MemoryLayout<String>.stride)
         let memType = try OwnedID(H5Tcopy(dve_h5t_c_s1()), or: failed)
         try check(H5Tset_size(memType.raw, dve_h5t_variable()), or: failed)
         try check(H5Tset_cset(memType.raw, H5Tget_cset(fileType)), or: failed)
@@ -135,11 +148,12 @@ struct ElementReader {
 
     private func native<T: BitwiseCopyable>(_ memType: hid_t, as _: T.Type, elements: Int) throws(HDF5Error) -> [T] {
         guard elements > 0 else { return [] }
+        let byteCount = try checkedBytes(elements: elements, size: MemoryLayout<T>.stride)
         var status: herr_t = 0
         let values = [T](unsafeUninitializedCapacity: elements) { buffer, initialised in
             // Zero first so a failed read never exposes uninitialised memory.
             let raw = UnsafeMutableRawPointer(buffer.baseAddress!)
-            memset(raw, 0, elements * MemoryLayout<T>.stride)
+            memset(raw, 0, byteCount)
             status = rawRead(memType, raw)
             initialised = elements
         }

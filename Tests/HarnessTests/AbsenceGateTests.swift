@@ -75,4 +75,16 @@ struct FuzzFindingTests {
         }
         #expect(throws: ResultsFileError.self) { try IsolatedRead.readWhole(path, kind: IsolatedRead.anyHDF5Kind) }
     }
+
+    /// A string dataset declaring 8 863 084 066 665 136 136 elements of 17 bytes (its maximum is 8):
+    /// the byte count overflowed and the reader trapped.
+    @Test func aDataspaceLargerThanMemoryIsRefusedInsteadOfOverflowing() throws {
+        let path = Fixtures.fuzz.appendingPathComponent("trajectories-string-size-overflow.h5").path
+        #expect {
+            try TrajectoryFile.load(path)
+        } throws: { error in
+            guard let error = error as? ResultsFileError else { return false }
+            return error.description.contains(path) && error.description.contains("more than this machine's memory")
+        }
+    }
 }
