@@ -5,8 +5,8 @@ import Harness
 extension HDF5Probe {
     /// One small file of each kind, each prefixed with its selector byte: a results file written by
     /// `ResultSet.write` (finished, skipped and failed rows, keypoints, a learning curve, a picture),
-    /// the repository's expected and trajectories files, and a two-item eval-warps file in the
-    /// schema of `expected/eval-warps/README.md`.
+    /// three rows of the repository's expected file, two probes of its trajectories file, and a
+    /// two-item eval-warps file in the schema of `expected/eval-warps/README.md`.
     static func seeds() throws -> [(String, [UInt8])] {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dvebench-fuzz-seeds-\(getpid())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -17,12 +17,26 @@ extension HDF5Probe {
         try sampleResults().write(to: results)
         let warps = scratch.appendingPathComponent("warps.h5").path
         try writeSampleEvalWarps(to: warps)
-        let expected = FuzzRepository.root.appendingPathComponent("expected")
+        // The repository's expected and trajectories files cut down to a few rows and probes: the
+        // same schema (blessed numbers, todo rows, spreads and tolerances), at a tenth of the bytes.
+        // A read costs in proportion to the objects in the file, 80 ms for all of synthetic.h5 under
+        // AddressSanitizer, and mutations of a small file reach the same code.
+        let repository = FuzzRepository.root.appendingPathComponent("expected")
+        let allExpected = try ExpectedSet.load(repository.appendingPathComponent("synthetic.h5").path)
+        let fewRows = allExpected.rows.keys.sorted().prefix(3)
+        let expected = scratch.appendingPathComponent("expected.h5").path
+        try ExpectedSet(attributes: allExpected.attributes, rows: allExpected.rows.filter { fewRows.contains($0.key) })
+            .write(to: expected)
+        let allTrajectories = try TrajectoryFile.load(repository.appendingPathComponent("trajectories.h5").path)
+        let fewProbes = allTrajectories.probes.sorted { $0.displacement.count < $1.displacement.count }.prefix(2)
+        let trajectories = scratch.appendingPathComponent("trajectories.h5").path
+        try TrajectoryFile(attributes: allTrajectories.attributes, probes: Array(fewProbes)).write(to: trajectories)
+        func file(_ path: String) throws -> [UInt8] { try FuzzRepository.bytes(URL(fileURLWithPath: path)) }
         return [
-            ("results", [selector(ResultSet.kind)] + (try FuzzRepository.bytes(URL(fileURLWithPath: results)))),
-            ("expected", [selector(ExpectedSet.kind)] + (try FuzzRepository.bytes(expected.appendingPathComponent("synthetic.h5")))),
-            ("trajectories", [selector(TrajectoryFile.kind)] + (try FuzzRepository.bytes(expected.appendingPathComponent("trajectories.h5")))),
-            ("eval-warps", [selector(IsolatedRead.evalWarpsKind)] + (try FuzzRepository.bytes(URL(fileURLWithPath: warps)))),
+            ("results", [selector(ResultSet.kind)] + (try file(results))),
+            ("expected", [selector(ExpectedSet.kind)] + (try file(expected))),
+            ("trajectories", [selector(TrajectoryFile.kind)] + (try file(trajectories))),
+            ("eval-warps", [selector(IsolatedRead.evalWarpsKind)] + (try file(warps))),
         ]
     }
 

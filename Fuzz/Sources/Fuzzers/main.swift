@@ -3,6 +3,7 @@ import Foundation
 
 // Fuzzers TARGET [libFuzzer flags…]   runs libFuzzer on one target
 // Fuzzers seeds TARGET DIR            writes that target's seed corpus into DIR
+// Fuzzers hdf5-zygote INPUT REPORT    the hdf5 target's worker factory (HDF5Zygote), started by it
 let usage = "usage: Fuzzers TARGET [libFuzzer flags…] | Fuzzers seeds TARGET DIR   (targets: \(FuzzTarget.all.map(\.name).joined(separator: ", ")))"
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
@@ -18,6 +19,10 @@ if arguments[1] == "seeds" {
     } catch {
         FileHandle.standardError.write(Data("\(target.name): writing seeds failed: \(error)\n".utf8)); exit(1)
     }
+}
+
+if arguments[1] == HDF5Zygote.command, arguments.count == 4 {
+    HDF5Zygote.serve(inputPath: arguments[2], reportPath: arguments[3])
 }
 
 guard let target = FuzzTarget.named(arguments[1]) else { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
