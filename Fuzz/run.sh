@@ -20,12 +20,10 @@ CORPUS=".corpus-$TARGET"; mkdir -p "$CORPUS" findings
 LIMITS="-rss_limit_mb=2048 -malloc_limit_mb=1024"; TIMEOUT=20
 case "$TARGET" in
     hdf5) MAXLEN=32768          # the seed files are ≤ 23 KB
-        # Each input is judged by a worker process (HDF5Zygote) and then read again here for
-        # coverage. libhdf5 asks for gigabytes on some malformed files: the allocator returns NULL
-        # above 3 GiB instead (libhdf5 then fails with an error), and no libFuzzer memory limit
-        # turns that into an "oom" finding. Leaks are judged in the workers, where each input runs in
-        # a fresh process and one inside libhdf5 can be told from one in DVEBench; here, where
-        # libhdf5 keeps state across thousands of files, leak detection is off.
+        # Each input is read by a worker process (HDF5Zygote), which judges crashes and leaks.
+        # libhdf5 asks for gigabytes on some malformed files: the allocator returns NULL above
+        # 3 GiB instead (libhdf5 then fails with an error), and no libFuzzer memory limit turns
+        # that into an "oom" finding. This process reads no file, so it checks for no leak.
         LIMITS="-rss_limit_mb=0 -malloc_limit_mb=0 -detect_leaks=0"; TIMEOUT=60
         export ASAN_OPTIONS="allocator_may_return_null=1:max_allocation_size_mb=3072:detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}" ;;
     datasets) MAXLEN=16384 ;;

@@ -9,16 +9,15 @@ extension FuzzTarget {
     /// each through the typed reader `dvebench probe-file` runs (`IsolatedRead.readWhole`).
     ///
     /// libhdf5 itself crashes on some malformed files (Tests/Fixtures/repro), which is why the command
-    /// line reads every such file in a child process first and only then in-process. This target
-    /// checks that design, not libhdf5, in the same two steps:
-    /// 1. a worker process reads the input (`HDF5Zygote`), and runs LeakSanitizer before it exits;
-    ///    - it exits normally (read, or a typed error): step 2;
-    ///    - it dies with a report that blames libhdf5 (`CrashReport`): what `IsolatedRead` turns into
-    ///      "the HDF5 library crashed reading it"; counted, not a finding;
-    ///    - anything else (a Swift trap, a report or leak in DVEBench's own code or the Swift runtime, a
-    ///      hang) aborts the fuzzer with the worker's report, and libFuzzer saves the input;
-    /// 2. the parent reads it again in-process, which is where libFuzzer sees the coverage that
-    ///    guides it, and where a file the probe passed must not crash either.
+    /// line reads every such file in a child process first. This target checks that design, not
+    /// libhdf5: a worker process reads the input (`HDF5Zygote`) and runs LeakSanitizer when it
+    /// left allocations behind;
+    /// - the worker answers (read, or a typed error): the expected outcome;
+    /// - it dies with a report that blames libhdf5 (`CrashReport`): what `IsolatedRead` turns into
+    ///   "the HDF5 library crashed reading it"; counted, not a finding;
+    /// - anything else (a Swift trap, a report or leak in DVEBench's own code or the Swift runtime, a
+    ///   hang) aborts the fuzzer with the worker's report, and libFuzzer saves the input.
+    /// The worker's coverage reaches libFuzzer through counters shared with this process (shim.c).
     /// The input's first byte picks the file kind; the rest is the file.
     static let hdf5 = FuzzTarget(
         name: "hdf5",
@@ -39,6 +38,7 @@ enum HDF5Probe {
     nonisolated(unsafe) static var reportPath = ""
     nonisolated(unsafe) static var zygote: HDF5Zygote.Connection?
     nonisolated(unsafe) static var symbols: ExecutableSymbols?
+    nonisolated(unsafe) static var sharedCoverage: Int32 = -1
     nonisolated(unsafe) static var libraryCrashes = 0
     nonisolated(unsafe) static var libraryLeaks = 0
     nonisolated(unsafe) static var executions = 0
@@ -47,6 +47,11 @@ enum HDF5Probe {
         let folder = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
         inputPath = "\(folder)/dvebench-fuzz-\(getpid()).h5"
         reportPath = "\(folder)/dvebench-fuzz-\(getpid()).stderr"
+        sharedCoverage = dve_fuzz_share_counters()
+        guard sharedCoverage >= 0 else {
+            printError("hdf5 target: cannot share the coverage counters with the workers (errno \(errno))\n")
+            exit(1)
+        }
         do {
             symbols = try ExecutableSymbols.load(HDF5Zygote.executablePath())
         } catch {
@@ -66,19 +71,20 @@ enum HDF5Probe {
         let kind = kinds[index]
         guard write(file, to: inputPath) else { preconditionFailure("cannot write \(inputPath)") }
         executions += 1
-        if zygote == nil { zygote = startZygote() }
-        guard let outcome = zygote?.probe(kind: index) else {
-            // The zygote itself died (it never reads a file): start another and count nothing.
-            zygote?.stop()
-            zygote = nil
-            printError("hdf5 target: the zygote stopped; starting another\n")
-            executions -= 1
-            return read(file, kind: index)
+        var answer: HDF5Zygote.Outcome?
+        // The zygote never reads a file itself, so it should never stop; if it does, start another.
+        for _ in 0..<3 where answer == nil {
+            if zygote == nil { zygote = startZygote() }
+            answer = zygote?.probe(kind: index)
+            if answer == nil {
+                zygote?.stop()
+                zygote = nil
+            }
         }
+        guard let outcome = answer else { finding("the zygote stopped three times in a row", report: workerReport()) }
         switch outcome {
         case .exited(0), .exited(HDF5Zygote.typedError):
-            // What `dvebench` does after a probe that passed: read it in-process.
-            try? IsolatedRead.readWhole(inputPath, kind: kind)
+            return
         case .exited(HDF5Zygote.sanitizerError), .exited(HDF5Zygote.leaked):
             let report = CrashReport(text: workerReport(), symbols: symbols!)
             let leaked = outcome == .exited(HDF5Zygote.leaked)
@@ -104,7 +110,7 @@ enum HDF5Probe {
 
     static func startZygote() -> HDF5Zygote.Connection {
         do {
-            return try HDF5Zygote.Connection.start(inputPath: inputPath, reportPath: reportPath)
+            return try HDF5Zygote.Connection.start(inputPath: inputPath, reportPath: reportPath, coverage: sharedCoverage)
         } catch {
             printError("hdf5 target: cannot start the zygote: \(error)\n")
             exit(1)

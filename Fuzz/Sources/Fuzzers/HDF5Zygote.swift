@@ -5,7 +5,7 @@ import HDF5
 import Harness
 
 /// The HDF5 target's worker factory: this executable started once as `Fuzzers hdf5-zygote INPUT
-/// REPORT`, with its own sanitizer options, that forks the workers which read the inputs.
+/// REPORT COVERAGE-FD`, with its own sanitizer options, that forks the workers which read the inputs.
 ///
 /// Why not fork the fuzzer itself, as the target first did: libFuzzer's process grows with its
 /// corpus, so each fork copied more, and a worker forked from it inherits the fuzzer's sanitizer
@@ -13,6 +13,9 @@ import Harness
 /// stays small (libhdf5 and the readers warmed up on the seeds, nothing else) and runs with
 /// `symbolize=0`: `CrashReport` reads the unsymbolised reports. It holds one worker at a time,
 /// which reads inputs until one crashes or leaks (see `Worker`).
+///
+/// The fuzzer shares its coverage counters with the zygote (a memfd, see shim.c), which maps them
+/// before forking any worker: the workers' coverage is what guides libFuzzer.
 ///
 /// Protocol: the parent writes the input to INPUT and a line with the file kind (its index in
 /// `HDF5Probe.kinds`) to the zygote's stdin; the zygote answers one line on stdout: `exited N`,
@@ -41,9 +44,12 @@ enum HDF5Zygote {
 
     // MARK: the zygote
 
-    static func serve(inputPath: String, reportPath: String) -> Never {
+    static func serve(inputPath: String, reportPath: String, coverage: Int32) -> Never {
         signal(SIGPIPE, SIG_IGN)
         warmUp(scratch: inputPath + ".warm")
+        // From here on every worker's coverage lands in the fuzzer's counters.
+        guard dve_fuzz_attach_counters(coverage) == 0 else { _exit(1) }
+        close(coverage)
         HDF5Library.releaseFreeLists()
         guard dve_fuzz_count_allocations() != 0 else { _exit(1) }
         // Appending, so the worker's writes land after the zygote empties the file per input.
@@ -229,7 +235,7 @@ enum HDF5Zygote {
         /// its stack): enough to reach the first frame past malloc, the Swift runtime's or libhdf5's.
         static let workerSanitizerOptions = "symbolize=0:handle_abort=1:detect_leaks=1:malloc_context_size=5:exitcode=\(sanitizerError)"
 
-        static func start(inputPath: String, reportPath: String) throws -> Connection {
+        static func start(inputPath: String, reportPath: String, coverage: Int32) throws -> Connection {
             signal(SIGPIPE, SIG_IGN)
             var toZygote: [Int32] = [0, 0], fromZygote: [Int32] = [0, 0]
             guard pipe(&toZygote) == 0, pipe(&fromZygote) == 0 else { throw StartError.pipe(errno) }
@@ -244,7 +250,8 @@ enum HDF5Zygote {
             var environment = ProcessInfo.processInfo.environment
             let inherited = environment["ASAN_OPTIONS"].map { $0 + ":" } ?? ""
             environment["ASAN_OPTIONS"] = inherited + workerSanitizerOptions
-            let arguments = [executablePath(), command, inputPath, reportPath]
+            // The coverage memfd is inherited (it has no close-on-exec flag) and named by number.
+            let arguments = [executablePath(), command, inputPath, reportPath, String(coverage)]
             let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
             let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
             defer { (argv + envp).forEach { free($0) } }

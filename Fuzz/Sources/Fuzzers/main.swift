@@ -3,7 +3,7 @@ import Foundation
 
 // Fuzzers TARGET [libFuzzer flags…]   runs libFuzzer on one target
 // Fuzzers seeds TARGET DIR            writes that target's seed corpus into DIR
-// Fuzzers hdf5-zygote INPUT REPORT    the hdf5 target's worker factory (HDF5Zygote), started by it
+// Fuzzers hdf5-zygote INPUT REPORT FD the hdf5 target's worker factory (HDF5Zygote), started by it
 let usage = "usage: Fuzzers TARGET [libFuzzer flags…] | Fuzzers seeds TARGET DIR   (targets: \(FuzzTarget.all.map(\.name).joined(separator: ", ")))"
 let arguments = CommandLine.arguments
 guard arguments.count >= 2 else { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }
@@ -21,8 +21,8 @@ if arguments[1] == "seeds" {
     }
 }
 
-if arguments[1] == HDF5Zygote.command, arguments.count == 4 {
-    HDF5Zygote.serve(inputPath: arguments[2], reportPath: arguments[3])
+if arguments[1] == HDF5Zygote.command, arguments.count == 5, let coverage = Int32(arguments[4]) {
+    HDF5Zygote.serve(inputPath: arguments[2], reportPath: arguments[3], coverage: coverage)
 }
 
 guard let target = FuzzTarget.named(arguments[1]) else { FileHandle.standardError.write(Data((usage + "\n").utf8)); exit(2) }

@@ -15,3 +15,8 @@ int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile
 int dve_fuzz_count_allocations(void);
 void dve_fuzz_reset_allocation_count(void);
 long dve_fuzz_outstanding_allocations(void);
+// The HDF5 target's coverage shared with its workers (shim.c): the fuzzer moves its counters onto
+// a memfd and returns it (or -1); the zygote maps that memfd over its own counters (0 or -1).
+int dve_fuzz_share_counters(void);
+int dve_fuzz_attach_counters(int fd);
+long dve_fuzz_shared_counter_bytes(void);
