@@ -41,6 +41,35 @@ struct ElementReader {
         return bytes
     }
 
+    /// Deflate, the strongest filter in HDF5's standard set, expands at most 1 032 to 1.
+    private static let largestExpansionOfAFilter: UInt64 = 1_032
+
+    /// A dataspace is only a declaration: a few hundred bytes can declare gigabytes, which the read
+    /// would allocate and fill before libhdf5 noticed that the file does not hold them (the hdf5
+    /// fuzz target met 14.8 GB declared in a 300-byte file). What the file stores bounds what a read
+    /// may return: the stored bytes themselves, or with a filter (compression) at most
+    /// `largestExpansionOfAFilter` times them. DVEBench writes every dataset whole, so a dataset
+    /// that relies on fill values for its unwritten part is refused too.
+    private func checkDeclaredBytesAreStored() throws(HDF5Error) {
+        let elements = count
+        guard elements > 0 else { return }
+        let typeSize = UInt64(H5Tget_size(fileType))
+        let (declared, overflow) = UInt64(elements).multipliedReportingOverflow(by: typeSize)
+        let stored = UInt64(isAttribute ? H5Aget_storage_size(id) : H5Dget_storage_size(id))
+        var limit = stored
+        if !isAttribute {
+            let creation = H5Dget_create_plist(id)
+            if creation >= 0 {
+                if H5Pget_nfilters(creation) > 0 { limit = stored.multipliedReportingOverflow(by: Self.largestExpansionOfAFilter).partialValue }
+                H5Pclose(creation)
+            }
+        }
+        HDF5Library.clearErrorStack()
+        guard !overflow, declared <= limit else {
+            throw .valueOutOfRange(location, detail: "declares \(elements) elements of \(typeSize) bytes, but the file stores \(stored) bytes for it")
+        }
+    }
+
     private func rawRead(_ memType: hid_t, _ buffer: UnsafeMutableRawPointer) -> herr_t {
         isAttribute
             ? H5Aread(id, memType, buffer)
@@ -133,6 +162,7 @@ struct ElementReader {
     private func variableStrings() throws(HDF5Error) -> [String] {
         let count = self.count
         guard count > 0 else { return [] }
+        try checkDeclaredBytesAreStored()
         _ = try checkedBytes(elements: count, size: MemoryLayout<String>.stride)
         let memType = try OwnedID(H5Tcopy(dve_h5t_c_s1()), or: failed)
         try check(H5Tset_size(memType.raw, dve_h5t_variable()), or: failed)
@@ -148,6 +178,7 @@ struct ElementReader {
 
     private func native<T: BitwiseCopyable>(_ memType: hid_t, as _: T.Type, elements: Int) throws(HDF5Error) -> [T] {
         guard elements > 0 else { return [] }
+        try checkDeclaredBytesAreStored()
         let byteCount = try checkedBytes(elements: elements, size: MemoryLayout<T>.stride)
         var status: herr_t = 0
         let values = [T](unsafeUninitializedCapacity: elements) { buffer, initialised in

@@ -87,4 +87,17 @@ struct FuzzFindingTests {
             return error.description.contains(path) && error.description.contains("more than this machine's memory")
         }
     }
+
+    /// A 15 KB file whose string dataset declares 14.8 GB: the reader allocated and zeroed all of it
+    /// (14.5 GB peak, 37 s) before libhdf5's read failed. A read may not exceed what the file stores.
+    @Test func aDatasetDeclaringMoreThanTheFileStoresIsRefusedBeforeAnyAllocation() throws {
+        let path = Fixtures.fuzz.appendingPathComponent("trajectories-declared-15-gb.h5").path
+        // The refusal comes from the check that runs before the reader allocates anything.
+        #expect {
+            try TrajectoryFile.load(path)
+        } throws: { error in
+            guard let error = error as? ResultsFileError else { return false }
+            return error.description.contains(path) && error.description.contains("but the file stores")
+        }
+    }
 }
