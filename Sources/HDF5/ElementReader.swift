@@ -44,27 +44,40 @@ struct ElementReader {
     /// Deflate, the strongest filter in HDF5's standard set, expands at most 1 032 to 1.
     private static let largestExpansionOfAFilter: UInt64 = 1_032
 
-    /// A dataspace is only a declaration: a few hundred bytes can declare gigabytes, which the read
-    /// would allocate and fill before libhdf5 noticed that the file does not hold them (the hdf5
-    /// fuzz target met 14.8 GB declared in a 300-byte file). What the file stores bounds what a read
-    /// may return: the stored bytes themselves, or with a filter (compression) at most
-    /// `largestExpansionOfAFilter` times them. DVEBench writes every dataset whole, so a dataset
-    /// that relies on fill values for its unwritten part is refused too.
+    /// A dataspace is only a declaration, and so is a layout's storage size: a few hundred bytes can
+    /// declare gigabytes, which the read would allocate and fill before libhdf5 noticed that the
+    /// file does not hold them (the hdf5 fuzz target met 14.8 GB declared as a string dataspace
+    /// and 524 GB as a storage size, in files of 15 and 5 KB). What the file really holds bounds
+    /// what a read may return: the storage the object declares, at most the file's size, or with a
+    /// filter (compression) at most `largestExpansionOfAFilter` times that. DVEBench writes every
+    /// dataset whole, so a dataset that relies on fill values for its unwritten part is refused
+    /// too, and so is one whose data lives in other files (external storage, virtual datasets):
+    /// a file from elsewhere must not make DVEBench read files of this machine.
     private func checkDeclaredBytesAreStored() throws(HDF5Error) {
         let elements = count
         guard elements > 0 else { return }
+        defer { HDF5Library.clearErrorStack() }
         let typeSize = UInt64(H5Tget_size(fileType))
         let (declared, overflow) = UInt64(elements).multipliedReportingOverflow(by: typeSize)
-        let stored = UInt64(isAttribute ? H5Aget_storage_size(id) : H5Dget_storage_size(id))
+        var fileSize: hsize_t = 0
+        let file = H5Iget_file_id(id)
+        if file >= 0 {
+            _ = H5Fget_filesize(file, &fileSize)
+            H5Fclose(file)
+        }
+        let stored = min(UInt64(isAttribute ? H5Aget_storage_size(id) : H5Dget_storage_size(id)), UInt64(fileSize))
         var limit = stored
         if !isAttribute {
             let creation = H5Dget_create_plist(id)
-            if creation >= 0 {
-                if H5Pget_nfilters(creation) > 0 { limit = stored.multipliedReportingOverflow(by: Self.largestExpansionOfAFilter).partialValue }
-                H5Pclose(creation)
+            guard creation >= 0 else { throw .readFailed(location, stack: HDF5Library.takeErrorStack()) }
+            defer { H5Pclose(creation) }
+            if H5Pget_external_count(creation) > 0 || H5Pget_layout(creation) == H5D_VIRTUAL {
+                throw .invalidArgument(location, detail: "keeps its data outside this file (external storage or a virtual dataset)")
+            }
+            if H5Pget_nfilters(creation) > 0 {
+                limit = stored.multipliedReportingOverflow(by: Self.largestExpansionOfAFilter).partialValue
             }
         }
-        HDF5Library.clearErrorStack()
         guard !overflow, declared <= limit else {
             throw .valueOutOfRange(location, detail: "declares \(elements) elements of \(typeSize) bytes, but the file stores \(stored) bytes for it")
         }

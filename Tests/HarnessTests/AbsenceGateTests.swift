@@ -100,4 +100,15 @@ struct FuzzFindingTests {
             return error.description.contains(path) && error.description.contains("but the file stores")
         }
     }
+
+    /// A 5 KB eval-warps file whose item names' layout declares 524 GB of storage at an offset near
+    /// its end: the declared storage passed the check above, and the reader asked for 3.7 GB.
+    @Test func aStorageSizeBeyondTheFileIsRefusedBeforeAnyAllocation() throws {
+        let path = Fixtures.fuzz.appendingPathComponent("eval-warps-storage-524-gb.h5").path
+        #expect {
+            try IsolatedRead.readWhole(path, kind: IsolatedRead.evalWarpsKind)
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("but the file stores")
+        }
+    }
 }
