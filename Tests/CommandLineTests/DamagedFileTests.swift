@@ -45,6 +45,17 @@ struct DamagedFileTests {
         #expect(output.contains("\(file) is damaged: the HDF5 library crashed reading it (signal 11)"), "\(output)")
     }
 
+    /// libhdf5 walked this 21 KB file's local heap allocating without end (12 GB in 30 s, and the
+    /// parent's timeout is 120 s); the probe's memory is capped, so the file is refused in seconds.
+    @Test func aFileThatMakesLibHDF5AllocateWithoutEndIsRefusedQuickly() throws {
+        let file = Fixtures.fuzz.appendingPathComponent("trajectories-runaway-local-heap.h5").path
+        let started = Date()
+        let (status, output) = try Self.run(["trajectories", "check", "--expected", file])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("\(file) is damaged"), "\(output)")
+        #expect(Date().timeIntervalSince(started) < 60)
+    }
+
     @Test func aFileThatLostARowFailsInsteadOfPassing() throws {
         let file = Fixtures.repro.appendingPathComponent("results-corrupt-rows-dropped.h5").path
         let (status, output) = try Self.run(["diff", file])

@@ -15,8 +15,9 @@ extension FuzzTarget {
     /// - the worker answers (read, or a typed error): the expected outcome;
     /// - it dies with a report that blames libhdf5 (`CrashReport`): what `IsolatedRead` turns into
     ///   "the HDF5 library crashed reading it"; counted, not a finding;
-    /// - anything else (a Swift trap, a report or leak in DVEBench's own code or the Swift runtime, a
-    ///   hang) aborts the fuzzer with the worker's report, and libFuzzer saves the input.
+    /// - it runs past 10 s or 2 GiB: stopped with SIGABRT, and judged by where it was, like a crash;
+    /// - anything else (a Swift trap, a report, leak or runaway in DVEBench's own code or the Swift
+    ///   runtime) aborts the fuzzer with the worker's report, and libFuzzer saves the input.
     /// The worker's coverage reaches libFuzzer through counters shared with this process (shim.c).
     /// The input's first byte picks the file kind; the rest is the file.
     static let hdf5 = FuzzTarget(
@@ -41,6 +42,7 @@ enum HDF5Probe {
     nonisolated(unsafe) static var sharedCoverage: Int32 = -1
     nonisolated(unsafe) static var libraryCrashes = 0
     nonisolated(unsafe) static var libraryLeaks = 0
+    nonisolated(unsafe) static var libraryRunaways = 0
     nonisolated(unsafe) static var executions = 0
 
     static func prepare() {
@@ -62,7 +64,7 @@ enum HDF5Probe {
             HDF5Probe.zygote?.stop()
             unlink(HDF5Probe.inputPath)
             unlink(HDF5Probe.reportPath)
-            let line = "hdf5 target: \(HDF5Probe.executions) executions, \(HDF5Probe.libraryCrashes) contained crashes and \(HDF5Probe.libraryLeaks) contained leaks inside libhdf5\n"
+            let line = "hdf5 target: \(HDF5Probe.executions) executions; inside libhdf5, contained: \(HDF5Probe.libraryCrashes) crashes, \(HDF5Probe.libraryLeaks) leaks, \(HDF5Probe.libraryRunaways) runaways (time or memory)\n"
             HDF5Probe.printError(line)
         }
     }
@@ -103,8 +105,16 @@ enum HDF5Probe {
             // The sanitizer catches SEGV, BUS, FPE and abort itself, with a report; what is left is a
             // Swift trap (SIGILL, SIGTRAP), DVEBench's own code.
             finding("the \(kind) reader was killed by signal \(signal)", report: workerReport())
-        case .hung(let seconds):
-            finding("the \(kind) reader did not finish in \(seconds) s", report: workerReport())
+        case .stopped(let reason):
+            // Where the worker was when it was stopped decides, as for a crash.
+            let report = CrashReport(text: workerReport(), symbols: symbols!)
+            let blame = report.stacks.first.map(report.blame) ?? .elsewhere("no stack in the report")
+            if blame == .hdf5Library {
+                libraryRunaways += 1
+                return
+            }
+            let limit = reason == "memory" ? "went past \(HDF5Zygote.workerMemoryLimit >> 30) GiB" : "ran past \(HDF5Zygote.workerTimeout) s"
+            finding("the \(kind) reader \(limit) in \(blame)", report: report.annotated)
         }
     }
 

@@ -19,7 +19,7 @@ import Harness
 ///
 /// Protocol: the parent writes the input to INPUT and a line with the file kind (its index in
 /// `HDF5Probe.kinds`) to the zygote's stdin; the zygote answers one line on stdout: `exited N`,
-/// `signalled N` or `hung SECONDS`, with the worker's stderr for that input in REPORT.
+/// `signalled N` or `stopped time|memory`, with the worker's stderr for that input in REPORT.
 enum HDF5Zygote {
     static let command = "hdf5-zygote"
     static let typedError: Int32 = 3
@@ -28,12 +28,18 @@ enum HDF5Zygote {
     static let sanitizerError: Int32 = 23
     /// Seconds a worker may take over one input; a read takes milliseconds. Counted in polls, so a
     /// zygote stopped with the fuzzer (SIGSTOP) does not see its worker as hung when it resumes.
-    static let workerTimeout = 30
+    static let workerTimeout = 10
+    /// Resident memory a worker may reach: libhdf5 can allocate without end on a damaged file
+    /// (12 GB in 30 s on Tests/Fixtures/fuzz/trajectories-runaway-local-heap.h5), in allocations
+    /// each far below the sanitizer's per-allocation cap.
+    static let workerMemoryLimit = 2 << 30
 
     enum Outcome: Equatable {
         case exited(Int32)
         case signalled(Int32)
-        case hung(Int)
+        /// The zygote stopped the worker with SIGABRT, so that the sanitizer reports where it was:
+        /// it ran past `workerTimeout` ("time") or `workerMemoryLimit` ("memory").
+        case stopped(String)
     }
 
     static func executablePath() -> String {
@@ -128,13 +134,31 @@ enum HDF5Zygote {
             var ready = pollfd(fd: responses, events: Int16(POLLIN), revents: 0)
             while poll(&ready, 1, 100) == 0 {
                 polls += 1
-                if polls * 100 > workerTimeout * 1000 {
-                    kill(pid, SIGKILL)
-                    return .hung(workerTimeout)
-                }
+                let overTime = polls * 100 > workerTimeout * 1000
+                if overTime || residentBytes() > workerMemoryLimit { return abort(reason: overTime ? "time" : "memory") }
             }
             guard let answer = readLine(from: responses), let status = Int32(answer) else { return reap() }
             return .exited(status)
+        }
+
+        private func residentBytes() -> Int {
+            guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
+            let fields = statm.split(separator: " ")
+            return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+        }
+
+        /// SIGABRT first: the sanitizer (handle_abort=1) prints the stack the worker was on, which
+        /// tells a loop inside libhdf5 from one in DVEBench; SIGKILL if that takes over 5 s.
+        private func abort(reason: String) -> Outcome {
+            kill(pid, SIGABRT)
+            var status: Int32 = 0
+            for _ in 0..<50 where waitpid(pid, &status, WNOHANG) == 0 { usleep(100_000) }
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+            reaped = true
+            return .stopped(reason)
         }
 
         /// The worker's end, once its pipe closed: how it exited.
@@ -172,17 +196,18 @@ enum HDF5Zygote {
         switch outcome {
         case .exited(let code): "exited \(code)"
         case .signalled(let signal): "signalled \(signal)"
-        case .hung(let seconds): "hung \(seconds)"
+        case .stopped(let reason): "stopped \(reason)"
         }
     }
 
     static func parse(_ line: String) -> Outcome? {
         let parts = line.split(separator: " ")
-        guard parts.count == 2, let value = Int32(parts[1]) else { return nil }
+        guard parts.count == 2 else { return nil }
+        if parts[0] == "stopped" { return .stopped(String(parts[1])) }
+        guard let value = Int32(parts[1]) else { return nil }
         switch parts[0] {
         case "exited": return .exited(value)
         case "signalled": return .signalled(value)
-        case "hung": return .hung(Int(value))
         default: return nil
         }
     }
