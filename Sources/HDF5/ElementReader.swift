@@ -20,7 +20,15 @@ struct ElementReader {
     let shape: [Int]
     let location: HDF5Location
 
-    private var count: Int { elementCount(shape) ?? 0 }
+    /// The elements the dataspace declares. A shape whose product overflows is refused: counted as
+    /// zero it read as empty, and a caller that multiplied the shape itself trapped (a picture
+    /// found by the hdf5 fuzz target).
+    private func declaredCount() throws(HDF5Error) -> Int {
+        guard let count = elementCount(shape) else {
+            throw .valueOutOfRange(location, detail: "its shape \(shape) has more elements than can be counted")
+        }
+        return count
+    }
 
     private func mismatch(_ requested: String) -> HDF5Error {
         .typeMismatch(location, found: elementType, requested: requested)
@@ -54,7 +62,7 @@ struct ElementReader {
     /// too, and so is one whose data lives in other files (external storage, virtual datasets):
     /// a file from elsewhere must not make DVEBench read files of this machine.
     private func checkDeclaredBytesAreStored() throws(HDF5Error) {
-        let elements = count
+        let elements = try declaredCount()
         guard elements > 0 else { return }
         defer { HDF5Library.clearErrorStack() }
         let typeSize = UInt64(H5Tget_size(fileType))
@@ -91,7 +99,7 @@ struct ElementReader {
 
     /// Reads all elements converted by HDF5 to `memType`, whose Swift layout is `T`.
     private func native<T: BitwiseCopyable>(_ memType: hid_t, as type: T.Type) throws(HDF5Error) -> [T] {
-        try native(memType, as: type, elements: count)
+        try native(memType, as: type, elements: try declaredCount())
     }
 
     func float32() throws(HDF5Error) -> [Float] {
@@ -156,7 +164,7 @@ struct ElementReader {
     /// strips padding: the value ends at the first NUL (NULLPAD/NULLTERM) and
     /// trailing spaces are dropped for SPACEPAD.
     private func fixedStrings(length: Int) throws(HDF5Error) -> [String] {
-        let count = self.count
+        let count = try declaredCount()
         _ = try checkedBytes(elements: count, size: MemoryLayout<String>.stride)
         guard count > 0, length > 0 else { return [String](repeating: "", count: count) }
         let memType = try OwnedID(H5Tcopy(fileType), or: failed)
@@ -173,7 +181,7 @@ struct ElementReader {
     }
 
     private func variableStrings() throws(HDF5Error) -> [String] {
-        let count = self.count
+        let count = try declaredCount()
         guard count > 0 else { return [] }
         try checkDeclaredBytesAreStored()
         _ = try checkedBytes(elements: count, size: MemoryLayout<String>.stride)

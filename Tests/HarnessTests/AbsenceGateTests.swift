@@ -111,4 +111,15 @@ struct FuzzFindingTests {
             "\(error)".contains(path) && "\(error)".contains("but the file stores")
         }
     }
+
+    /// A results file whose picture's shape multiplies past Int.max: read as empty, then the
+    /// picture's own size check overflowed and trapped.
+    @Test func aShapeWhoseProductOverflowsIsRefused() throws {
+        let path = Fixtures.fuzz.appendingPathComponent("results-picture-shape-overflow.h5").path
+        #expect {
+            try ResultSet.read(from: path)
+        } throws: { error in
+            "\(error)".contains(path) && "\(error)".contains("more elements than can be counted")
+        }
+    }
 }
