@@ -76,50 +76,39 @@ struct FuzzFindingTests {
         #expect(throws: ResultsFileError.self) { try IsolatedRead.readWhole(path, kind: IsolatedRead.anyHDF5Kind) }
     }
 
-    /// A string dataset declaring 8 863 084 066 665 136 136 elements of 17 bytes (its maximum is 8):
-    /// the byte count overflowed and the reader trapped.
-    @Test func aDataspaceLargerThanMemoryIsRefusedInsteadOfOverflowing() throws {
-        let path = Fixtures.fuzz.appendingPathComponent("trajectories-string-size-overflow.h5").path
-        #expect {
-            try TrajectoryFile.load(path)
-        } throws: { error in
-            guard let error = error as? ResultsFileError else { return false }
-            return error.description.contains(path) && error.description.contains("more than this machine's memory")
-        }
+    /// A file the hdf5 target found trapping or exhausting DVEBench's readers, the reader it went
+    /// through, and what the refusal now says.
+    struct ReaderFinding: Sendable, CustomTestStringConvertible {
+        let file: String
+        let kind: String
+        let refusal: String
+        var testDescription: String { file }
     }
 
-    /// A 15 KB file whose string dataset declares 14.8 GB: the reader allocated and zeroed all of it
-    /// (14.5 GB peak, 37 s) before libhdf5's read failed. A read may not exceed what the file stores.
-    @Test func aDatasetDeclaringMoreThanTheFileStoresIsRefusedBeforeAnyAllocation() throws {
-        let path = Fixtures.fuzz.appendingPathComponent("trajectories-declared-15-gb.h5").path
-        // The refusal comes from the check that runs before the reader allocates anything.
-        #expect {
-            try TrajectoryFile.load(path)
-        } throws: { error in
-            guard let error = error as? ResultsFileError else { return false }
-            return error.description.contains(path) && error.description.contains("but the file stores")
-        }
-    }
+    static let readerFindings = [
+        // A string dataset declaring 8 863 084 066 665 136 136 elements of 17 bytes (its maximum is
+        // 8): the byte count overflowed and the reader trapped.
+        ReaderFinding(file: "trajectories-string-size-overflow.h5", kind: TrajectoryFile.kind,
+                      refusal: "more than this machine's memory"),
+        // 15 KB declaring a 14.8 GB string dataset: the reader allocated and zeroed all of it (14.5 GB
+        // peak, 37 s) before libhdf5's read failed. The refusal comes from the check that runs
+        // before the reader allocates anything.
+        ReaderFinding(file: "trajectories-declared-15-gb.h5", kind: TrajectoryFile.kind, refusal: "but the file stores"),
+        // 5 KB whose item names' layout declares 524 GB of storage near its end: the declared
+        // storage passed the previous check, and the reader asked for 3.7 GB.
+        ReaderFinding(file: "eval-warps-storage-524-gb.h5", kind: IsolatedRead.evalWarpsKind, refusal: "but the file stores"),
+        // A picture whose shape multiplies past Int.max: read as empty, then the picture's own size
+        // check overflowed and trapped.
+        ReaderFinding(file: "results-picture-shape-overflow.h5", kind: ResultSet.kind, refusal: "more elements than can be counted"),
+    ]
 
-    /// A 5 KB eval-warps file whose item names' layout declares 524 GB of storage at an offset near
-    /// its end: the declared storage passed the check above, and the reader asked for 3.7 GB.
-    @Test func aStorageSizeBeyondTheFileIsRefusedBeforeAnyAllocation() throws {
-        let path = Fixtures.fuzz.appendingPathComponent("eval-warps-storage-524-gb.h5").path
+    @Test(arguments: readerFindings)
+    func aFileTheFuzzerFoundIsRefusedWithATypedError(_ finding: ReaderFinding) throws {
+        let path = Fixtures.fuzz.appendingPathComponent(finding.file).path
         #expect {
-            try IsolatedRead.readWhole(path, kind: IsolatedRead.evalWarpsKind)
+            try IsolatedRead.readWhole(path, kind: finding.kind)
         } throws: { error in
-            "\(error)".contains(path) && "\(error)".contains("but the file stores")
-        }
-    }
-
-    /// A results file whose picture's shape multiplies past Int.max: read as empty, then the
-    /// picture's own size check overflowed and trapped.
-    @Test func aShapeWhoseProductOverflowsIsRefused() throws {
-        let path = Fixtures.fuzz.appendingPathComponent("results-picture-shape-overflow.h5").path
-        #expect {
-            try ResultSet.read(from: path)
-        } throws: { error in
-            "\(error)".contains(path) && "\(error)".contains("more elements than can be counted")
+            "\(error)".contains(path) && "\(error)".contains(finding.refusal)
         }
     }
 }
