@@ -105,7 +105,7 @@ enum HDF5Probe {
             // The sanitizer catches SEGV, BUS, FPE and abort itself, with a report; what is left is a
             // Swift trap (SIGILL, SIGTRAP), DVEBench's own code.
             finding("the \(kind) reader was killed by signal \(signal)", report: workerReport())
-        case .stopped(let reason):
+        case .stopped(let limit):
             // Where the worker was when it was stopped decides, as for a crash.
             let report = CrashReport(text: workerReport(), symbols: symbols!)
             let blame = report.stacks.first.map(report.blame) ?? .elsewhere("no stack in the report")
@@ -113,8 +113,11 @@ enum HDF5Probe {
                 libraryRunaways += 1
                 return
             }
-            let limit = reason == "memory" ? "went past \(HDF5Zygote.workerMemoryLimit >> 30) GiB" : "ran past \(HDF5Zygote.workerTimeout) s"
-            finding("the \(kind) reader \(limit) in \(blame)", report: report.annotated)
+            let past = switch limit {
+            case .memory: "went past \(HDF5Zygote.workerMemoryLimit >> 30) GiB"
+            case .time: "ran past \(HDF5Zygote.workerTimeout) s"
+            }
+            finding("the \(kind) reader \(past) in \(blame)", report: report.annotated)
         }
     }
 

@@ -2,7 +2,7 @@ import CFuzzerDriver
 import Foundation
 import Glibc
 import HDF5
-import Harness
+@testable import Harness
 
 /// The HDF5 target's worker factory: this executable started once as `Fuzzers hdf5-zygote INPUT
 /// REPORT COVERAGE-FD`, with its own sanitizer options, that forks the workers which read the inputs.
@@ -37,9 +37,13 @@ enum HDF5Zygote {
     enum Outcome: Equatable {
         case exited(Int32)
         case signalled(Int32)
-        /// The zygote stopped the worker with SIGABRT, so that the sanitizer reports where it was:
-        /// it ran past `workerTimeout` ("time") or `workerMemoryLimit` ("memory").
-        case stopped(String)
+        /// The zygote stopped the worker with SIGABRT, so that the sanitizer reports where it was.
+        case stopped(Limit)
+    }
+
+    /// What a stopped worker ran past: `workerTimeout` or `workerMemoryLimit`.
+    enum Limit: String {
+        case time, memory
     }
 
     static func executablePath() -> String {
@@ -135,21 +139,19 @@ enum HDF5Zygote {
             while poll(&ready, 1, 100) == 0 {
                 polls += 1
                 let overTime = polls * 100 > workerTimeout * 1000
-                if overTime || residentBytes() > workerMemoryLimit { return abort(reason: overTime ? "time" : "memory") }
+                if overTime || residentBytes() > workerMemoryLimit { return abort(past: overTime ? .time : .memory) }
             }
             guard let answer = readLine(from: responses), let status = Int32(answer) else { return reap() }
             return .exited(status)
         }
 
         private func residentBytes() -> Int {
-            guard let statm = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return 0 }
-            let fields = statm.split(separator: " ")
-            return fields.count > 1 ? (Int(fields[1]) ?? 0) * Int(sysconf(Int32(_SC_PAGESIZE))) : 0
+            MemorySize.kernelKilobytes("VmRSS", in: "/proc/\(pid)/status") ?? 0
         }
 
         /// SIGABRT first: the sanitizer (handle_abort=1) prints the stack the worker was on, which
         /// tells a loop inside libhdf5 from one in DVEBench; SIGKILL if that takes over 5 s.
-        private func abort(reason: String) -> Outcome {
+        private func abort(past limit: Limit) -> Outcome {
             kill(pid, SIGABRT)
             var status: Int32 = 0
             for _ in 0..<50 where waitpid(pid, &status, WNOHANG) == 0 { usleep(100_000) }
@@ -158,7 +160,7 @@ enum HDF5Zygote {
                 waitpid(pid, &status, 0)
             }
             reaped = true
-            return .stopped(reason)
+            return .stopped(limit)
         }
 
         /// The worker's end, once its pipe closed: how it exited.
@@ -196,14 +198,14 @@ enum HDF5Zygote {
         switch outcome {
         case .exited(let code): "exited \(code)"
         case .signalled(let signal): "signalled \(signal)"
-        case .stopped(let reason): "stopped \(reason)"
+        case .stopped(let limit): "stopped \(limit.rawValue)"
         }
     }
 
     static func parse(_ line: String) -> Outcome? {
         let parts = line.split(separator: " ")
         guard parts.count == 2 else { return nil }
-        if parts[0] == "stopped" { return .stopped(String(parts[1])) }
+        if parts[0] == "stopped" { return HDF5Zygote.Limit(rawValue: String(parts[1])).map { .stopped($0) } }
         guard let value = Int32(parts[1]) else { return nil }
         switch parts[0] {
         case "exited": return .exited(value)
