@@ -31,3 +31,8 @@ public func convolutions(in layer: any Layer) -> [Conv2d] {
 public func setAccumulation(_ accumulation: Accumulation, in layer: any Layer) {
     convolutions(in: layer).forEach { $0.accumulation = accumulation }
 }
+
+/// Sets which arithmetic every convolution inside `layer` uses (benchmarks compare the two).
+public func setConvolutionAlgorithm(_ algorithm: ConvolutionAlgorithm, in layer: any Layer) {
+    convolutions(in: layer).forEach { $0.algorithm = algorithm }
+}

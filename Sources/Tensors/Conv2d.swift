@@ -4,7 +4,8 @@
 /// images are spread over `ComputeThreads.count` workers. Weight and bias gradients are accumulated per
 /// fixed chunk of images and reduced in chunk order (`parallelReduction`), so results are the same
 /// bits for every thread count.
-/// A 1×1, stride-1, unpadded convolution multiplies the input directly, with no lowering.
+/// A 1×1, stride-1, unpadded convolution multiplies the input directly, with no lowering. A 3×3, stride-1,
+/// ungrouped one with enough channels uses Winograd's F(2×2, 3×3) (`Conv2d+Winograd.swift`).
 public final class Conv2d: Layer {
     public let inChannels: Int
     public let outChannels: Int
@@ -22,9 +23,14 @@ public final class Conv2d: Layer {
     /// LeakyReLU kink as a float64 computation would (see `Accumulation`). Backward always uses SGEMM.
     public var accumulation: Accumulation = .float32
 
-    private var output = Tensor.empty
-    private var gradInput = Tensor.empty
+    /// Which arithmetic computes the convolution (see `ConvolutionAlgorithm`).
+    public var algorithm: ConvolutionAlgorithm = .automatic
+
+    var output = Tensor.empty
+    var gradInput = Tensor.empty
     private var cachedInput: Tensor?
+    /// The transformed kernels of the Winograd path, rebuilt from `weight` on every pass.
+    var winogradWeights: [Float] = []
 
     public init(inChannels: Int, outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
                 dilation: Int = 1, groups: Int = 1, bias: Bool = true) {
@@ -61,6 +67,10 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ input: Tensor, training: Bool) -> Tensor {
+        if usesWinograd {
+            cachedInput = training ? input : nil
+            return winogradForward(input)
+        }
         let n = input.shape[0]
         let g = geometry(input)
         let coutG = outChannels / groups
@@ -115,6 +125,7 @@ public final class Conv2d: Layer {
     public func backward(_ gradOutput: Tensor) -> Tensor {
         guard let input = cachedInput else { preconditionFailure("Conv2d.backward without a training forward") }
         cachedInput = nil
+        if usesWinograd { return winogradBackward(input: input, gradOutput: gradOutput) }
         let n = input.shape[0]
         let g = geometry(input)
         let coutG = outChannels / groups

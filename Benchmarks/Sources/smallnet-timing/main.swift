@@ -1,10 +1,13 @@
 import Foundation
 import SmallNetWorkloads
+import Tensors
 
 // Plain-clock timing of the same workloads as the ordo-one suite, printing JSON medians
 // (compare.sh puts these next to torch/smallnet_bench.py). Usage:
 //   smallnet-timing [--threads 1,2] [--warmup 3] [--iterations 15] [--workloads forward-eval,train-step]
 //                   [--per-layer yes] [--quiet-threshold 0.15] [--input-gradient yes|no]
+//                   [--conv-algorithm automatic|lowered]
+// --conv-algorithm lowered times every convolution by im2col + SGEMM (no Winograd), for the before/after.
 // --input-gradient no stops the train step computing conv1's input gradient (default: yes, as
 // SmallNet.backward does; pair it with torch/smallnet_bench.py --no-input-grad).
 // Every sample also records how many cores other processes used meanwhile (`foreign_cores`, from
@@ -19,6 +22,7 @@ struct Options {
     var workloads = SmallNetWorkloadKind.allCases
     var perLayer = false
     var inputGradient = true
+    var convolutionAlgorithm = ConvolutionAlgorithm.automatic
     /// Samples during which other processes used less than this many cores count as quiet.
     var quietThreshold = 0.15
 }
@@ -51,6 +55,10 @@ func parseOptions() -> Options {
             options.quietThreshold = parse(value, "--quiet-threshold") { Double($0) }
         case "--input-gradient":
             options.inputGradient = parse(value, "--input-gradient (yes/no)") { ["yes": true, "no": false][$0] }
+        case "--conv-algorithm":
+            options.convolutionAlgorithm = parse(value, "--conv-algorithm (automatic/lowered)") {
+                ["automatic": .automatic, "lowered": .lowered][$0]
+            }
         case "--per-layer":
             options.perLayer = parse(value, "--per-layer (yes/no)") { ["yes": true, "no": false][$0] }
         default:
@@ -75,6 +83,7 @@ func milliseconds(_ d: Duration) -> Double {
 let options = parseOptions()
 let workload = SmallNetWorkload()
 workload.computesInputGradient = options.inputGradient
+setConvolutionAlgorithm(options.convolutionAlgorithm, in: workload.net)
 var sink: Float = 0
 var results: [[String: Any]] = []
 let clock = ContinuousClock()
@@ -135,6 +144,7 @@ let report: [String: Any] = [
     "warmup": options.warmup,
     "iterations": options.iterations,
     "input_gradient": options.inputGradient,
+    "conv_algorithm": options.convolutionAlgorithm == .lowered ? "lowered" : "automatic",
     "quiet_threshold": options.quietThreshold,
     "blas_core": SmallNetWorkload.blasCoreName,
     "parameters": workload.net.parameterCount,
