@@ -98,12 +98,7 @@ extension Conv2d {
                                     let xi = xs.advanced(by: image * cin * p), gi = gys.advanced(by: image * cout * p)
                                     BLAS.sgemm(transA: false, transB: true, m: cout, n: cin, k: p, alpha: 1, a: gi, lda: p,
                                                b: xi, ldb: p, beta: 1, c: dW, ldc: cin)
-                                    for o in 0..<cout {
-                                        var s: Float = 0
-                                        let row = gi + o * p
-                                        for i in 0..<p { s += row[i] }
-                                        dB[o] += s
-                                    }
+                                    Conv2d.addPlaneSums(gi, planes: cout, pixels: p, onto: dB)
                                     if let gxs {
                                         BLAS.sgemm(transA: true, transB: false, m: cin, n: p, k: cout, alpha: 1, a: ws.base, lda: cin,
                                                    b: gi, ldb: p, beta: beta, c: gxs.advanced(by: image * cin * p), ldc: p)

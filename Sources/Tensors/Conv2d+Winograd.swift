@@ -138,12 +138,7 @@ extension Conv2d {
                                                    b: v + k * rows * tiles, ldb: tiles,
                                                    beta: 1, c: dU + k * cout * rows, ldc: rows)
                                     }
-                                    for o in 0..<cout {
-                                        var s: Float = 0
-                                        let row = gyi + o * outPixels
-                                        for i in 0..<outPixels { s += row[i] }
-                                        dB[o] += s
-                                    }
+                                    Conv2d.addPlaneSums(gyi, planes: cout, pixels: outPixels, onto: dB)
                                     guard let gxs else { continue }
                                     for k in 0..<positions {
                                         BLAS.sgemm(transA: true, transB: false, m: rows, n: tiles, k: cout,

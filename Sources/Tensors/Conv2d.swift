@@ -166,12 +166,7 @@ public final class Conv2d: Layer {
                                         BLAS.sgemm(transA: false, transB: true, m: coutG, n: k, k: p,
                                                    alpha: 1, a: gyg, lda: p, b: src, ldb: p,
                                                    beta: 1, c: dW + grp * coutG * k, ldc: k)
-                                        for o in 0..<coutG {
-                                            var s: Float = 0
-                                            let row = gyg + o * p
-                                            for i in 0..<p { s += row[i] }
-                                            dB[grp * coutG + o] += s
-                                        }
+                                        Conv2d.addPlaneSums(gyg, planes: coutG, pixels: p, onto: dB + grp * coutG)
                                         guard let gxs else { continue }
                                         let gxg = gxs.advanced(by: (image * groups + grp) * inPlane)
                                         let target = pointwise ? gxg : dcol
@@ -203,5 +198,17 @@ public final class Conv2d: Layer {
           }
         }
         return wantInput ? gradInput : Tensor.empty
+    }
+
+    /// Adds the sum of each of `planes` consecutive planes of `pixels` values onto `sums` (a bias
+    /// gradient: one output channel's gradient summed over its pixels, in pixel order).
+    static func addPlaneSums(_ values: UnsafePointer<Float>, planes: Int, pixels: Int,
+                             onto sums: UnsafeMutablePointer<Float>) {
+        for plane in 0..<planes {
+            var s: Float = 0
+            let row = values + plane * pixels
+            for i in 0..<pixels { s += row[i] }
+            sums[plane] += s
+        }
     }
 }

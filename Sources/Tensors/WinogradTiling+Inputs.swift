@@ -8,10 +8,9 @@ extension WinogradTiling {
     /// V = Bᵀ·d·B for every tile, sub-kernel and channel of one image (`[channels][height][width]`).
     /// `padded` must have been cleared; `lines` holds `lineWorkspace` floats.
     func transformInput(_ image: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>,
-                        padded: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>) {
+                        padded: UnsafeMutablePointer<Float>, lines rows: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth, d = dilation, tiles = self.tiles, tc = columnTiles, q = split
         let slice = inputRows * tiles
-        let rows = lines
         for c in 0..<channels {
             let plane = image + c * height * width
             for y in 0..<height {
@@ -80,10 +79,9 @@ extension WinogradTiling {
     /// overwritten). Tiles overlap, so each plane is summed in a padded buffer in a fixed order and then
     /// copied out. `lines` holds `lineWorkspace` floats; `dv` must be followed by `slack` readable floats.
     func inputGradient(_ dv: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>,
-                       padded: UnsafeMutablePointer<Float>, lines: UnsafeMutablePointer<Float>) {
+                       padded: UnsafeMutablePointer<Float>, lines rows: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth, d = dilation, tiles = self.tiles, tc = columnTiles, q = split
         let slice = inputRows * tiles
-        let rows = lines
         for c in 0..<channels {
             padded.update(repeating: 0, count: paddedHeight * pw)
             for (ty, y0) in rowOrigins.enumerated() {

@@ -97,76 +97,82 @@ struct WinogradTiling: Sendable {
     /// U[k][o][s·Cin + i] = (G·g·Gᵀ)[k] for every 3×3 sub-kernel g (s) of weight[o][i]
     /// (`[Cout][Cin][kernel][kernel]`); taps past the kernel are zero.
     func transformWeights(_ weight: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>) {
-        let q = split, k = kernel, columns = inputRows, slice = outChannels * columns
-        for o in 0..<outChannels {
-            for i in 0..<channels {
-                let full = weight + (o * channels + i) * k * k
-                for sy in 0..<q {
-                    for sx in 0..<q {
-                        @inline(__always) func tap(_ ky: Int, _ kx: Int) -> Float {
-                            let y = 3 * sy + ky, x = 3 * sx + kx
-                            return y < k && x < k ? full[y * k + x] : 0
-                        }
-                        let target = u + o * columns + (sy * q + sx) * channels + i
-                        // (G·g)[a][kx], then G over kx for each row a.
-                        for a in 0..<4 {
-                            var r = (Float(0), Float(0), Float(0))
-                            for kx in 0..<3 {
-                                let g0 = tap(0, kx), g1 = tap(1, kx), g2 = tap(2, kx)
-                                let value: Float = switch a {
-                                case 0: g0
-                                case 1: 0.5 * (g0 + g1 + g2)
-                                case 2: 0.5 * (g0 - g1 + g2)
-                                default: g2
-                                }
-                                switch kx { case 0: r.0 = value; case 1: r.1 = value; default: r.2 = value }
-                            }
-                            target[(a * 4) * slice] = r.0
-                            target[(a * 4 + 1) * slice] = 0.5 * (r.0 + r.1 + r.2)
-                            target[(a * 4 + 2) * slice] = 0.5 * (r.0 - r.1 + r.2)
-                            target[(a * 4 + 3) * slice] = r.2
-                        }
-                    }
-                }
+        let k = kernel, slice = outChannels * inputRows
+        forEachSubKernel { offset, column, sy, sx in
+            let full = weight + offset
+            func tap(_ ky: Int, _ kx: Int) -> Float {
+                let y = 3 * sy + ky, x = 3 * sx + kx
+                return y < k && x < k ? full[y * k + x] : 0
             }
+            // G down each column kx, then G along each resulting row a.
+            let c0 = Self.interpolate(tap(0, 0), tap(1, 0), tap(2, 0))
+            let c1 = Self.interpolate(tap(0, 1), tap(1, 1), tap(2, 1))
+            let c2 = Self.interpolate(tap(0, 2), tap(1, 2), tap(2, 2))
+            let target = u + column
+            func storeRow(_ a: Int, _ row: (Float, Float, Float, Float)) {
+                target[(a * 4) * slice] = row.0
+                target[(a * 4 + 1) * slice] = row.1
+                target[(a * 4 + 2) * slice] = row.2
+                target[(a * 4 + 3) * slice] = row.3
+            }
+            storeRow(0, Self.interpolate(c0.0, c1.0, c2.0))
+            storeRow(1, Self.interpolate(c0.1, c1.1, c2.1))
+            storeRow(2, Self.interpolate(c0.2, c1.2, c2.2))
+            storeRow(3, Self.interpolate(c0.3, c1.3, c2.3))
         }
     }
 
     /// Adds Gᵀ·dU·G, the gradient with respect to each 3×3 sub-kernel, onto `weightGradient`
     /// (`[Cout][Cin][kernel][kernel]`); the zero taps past the kernel have no parameter to receive theirs.
     func addWeightGradient(_ du: UnsafePointer<Float>, onto weightGradient: UnsafeMutablePointer<Float>) {
-        let q = split, k = kernel, columns = inputRows, slice = outChannels * columns
+        let k = kernel, slice = outChannels * inputRows
+        forEachSubKernel { offset, column, sy, sx in
+            let full = weightGradient + offset, source = du + column
+            func add(_ ky: Int, _ values: (Float, Float, Float)) {
+                let y = 3 * sy + ky, x = 3 * sx
+                guard y < k else { return }
+                if x < k { full[y * k + x] += values.0 }
+                if x + 1 < k { full[y * k + x + 1] += values.1 }
+                if x + 2 < k { full[y * k + x + 2] += values.2 }
+            }
+            // Gᵀ down each column b, then Gᵀ along each resulting row ky.
+            func transformedColumn(_ b: Int) -> (Float, Float, Float) {
+                Self.interpolateAdjoint(source[b * slice], source[(4 + b) * slice],
+                                        source[(8 + b) * slice], source[(12 + b) * slice])
+            }
+            let c0 = transformedColumn(0), c1 = transformedColumn(1)
+            let c2 = transformedColumn(2), c3 = transformedColumn(3)
+            add(0, Self.interpolateAdjoint(c0.0, c1.0, c2.0, c3.0))
+            add(1, Self.interpolateAdjoint(c0.1, c1.1, c2.1, c3.1))
+            add(2, Self.interpolateAdjoint(c0.2, c1.2, c2.2, c3.2))
+        }
+    }
+
+    /// Calls `body` for every output channel o, input channel i and 3×3 sub-kernel (sy, sx) with the
+    /// offset of weight[o][i] and the column o·inputRows + (sy·q + sx)·Cin + i that U and dU keep it in.
+    private func forEachSubKernel(_ body: (_ offset: Int, _ column: Int, _ sy: Int, _ sx: Int) -> Void) {
+        let q = split
         for o in 0..<outChannels {
             for i in 0..<channels {
-                let full = weightGradient + (o * channels + i) * k * k
                 for sy in 0..<q {
                     for sx in 0..<q {
-                        let source = du + o * columns + (sy * q + sx) * channels + i
-                        @inline(__always) func add(_ ky: Int, _ kx: Int, _ value: Float) {
-                            let y = 3 * sy + ky, x = 3 * sx + kx
-                            if y < k && x < k { full[y * k + x] += value }
-                        }
-                        // (Gᵀ·dU)[ky][b], then Gᵀ over b for each row ky.
-                        for ky in 0..<3 {
-                            var r = (Float(0), Float(0), Float(0), Float(0))
-                            for b in 0..<4 {
-                                let u0 = source[b * slice], u1 = source[(4 + b) * slice]
-                                let u2 = source[(8 + b) * slice], u3 = source[(12 + b) * slice]
-                                let value: Float = switch ky {
-                                case 0: u0 + 0.5 * (u1 + u2)
-                                case 1: 0.5 * (u1 - u2)
-                                default: 0.5 * (u1 + u2) + u3
-                                }
-                                switch b { case 0: r.0 = value; case 1: r.1 = value; case 2: r.2 = value; default: r.3 = value }
-                            }
-                            add(ky, 0, r.0 + 0.5 * (r.1 + r.2))
-                            add(ky, 1, 0.5 * (r.1 - r.2))
-                            add(ky, 2, 0.5 * (r.1 + r.2) + r.3)
-                        }
+                        body((o * channels + i) * kernel * kernel, o * inputRows + (sy * q + sx) * channels + i, sy, sx)
                     }
                 }
             }
         }
+    }
+
+    /// G·(g0, g1, g2): the four transformed values of three taps.
+    @inline(__always)
+    private static func interpolate(_ g0: Float, _ g1: Float, _ g2: Float) -> (Float, Float, Float, Float) {
+        (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+    }
+
+    /// Gᵀ·(u0, u1, u2, u3), the adjoint of `interpolate`.
+    @inline(__always)
+    private static func interpolateAdjoint(_ u0: Float, _ u1: Float, _ u2: Float, _ u3: Float) -> (Float, Float, Float) {
+        (u0 + 0.5 * (u1 + u2), 0.5 * (u1 - u2), 0.5 * (u1 + u2) + u3)
     }
 }
 
